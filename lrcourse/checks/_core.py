@@ -1,0 +1,442 @@
+"""The machinery behind every ``check_*`` function: cases, verdicts, diagnoses.
+
+A check is split in two halves so that grading can keep them apart:
+
+* **collect** runs the learner's code on seeded cases and returns plain data
+  (arrays, numbers, strings, or a record of the exception raised);
+* **judge** compares that data with the reference library and, when they
+  differ, names the likely mistake.
+
+In a notebook both halves run in the learner's kernel and a failure raises
+``AssertionError`` with the diagnosis.  The grader runs *collect* in a
+separate, sandboxed process and *judge* in its own, where nothing the
+learner's code did (patching ``numpy.allclose``, say) can reach it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import importlib
+import io
+import math
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Case",
+    "Exercise",
+    "Mistake",
+    "Raised",
+    "collecting",
+    "decode",
+    "encode",
+    "judge_record",
+    "register",
+    "run_check",
+]
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to the learner's function, and how to describe it to them."""
+
+    args: tuple = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake: what it would return, and what to tell the learner."""
+
+    message: str
+    output: Callable[[Case], Any]
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The learner's code raised instead of returning."""
+
+    type_name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.type_name}: {self.message}" if self.message else self.type_name
+
+
+class Delegated(Exception):
+    """The learner's function called the reference it was asked to write."""
+
+
+# ------------------------------------------------------------------------ exercise
+
+
+class Exercise:
+    """One graded task: seeded cases, the reference answer, the usual mistakes.
+
+    Subclasses set ``name`` (the function the learner writes), ``forbidden``
+    (dotted names of reference functions the learner must not call from it)
+    and implement :meth:`cases` and :meth:`expected`; most also list
+    :meth:`mistakes`.  Outputs are compared with :meth:`close`.
+    """
+
+    name: str = ""
+    what: str = "function"  # "function" (called on cases) or "value" (a chosen value)
+    forbidden: tuple[str, ...] = ()
+    rtol: float = 1e-9
+    atol: float = 1e-12
+
+    def cases(self, seed: int, hidden: bool) -> list[Case]:
+        raise NotImplementedError
+
+    def expected(self, case: Case) -> Any:
+        raise NotImplementedError
+
+    def mistakes(self) -> Sequence[Mistake]:
+        return ()
+
+    # -- collect side (runs the learner's code) -----------------------------------
+
+    def run(self, fn: Any, case: Case) -> Any:
+        """Call the learner's function on a case, on copies of the inputs."""
+        args = copy.deepcopy(case.args)
+        kwargs = copy.deepcopy(dict(case.kwargs))
+        out = fn(*args, **kwargs)
+        for given, kept in zip(args, case.args, strict=True):
+            if isinstance(kept, np.ndarray) and not _same(given, kept):
+                return MutatedInput()
+        return out
+
+    # -- judge side (runs the reference) ------------------------------------------
+
+    def check_output(self, case: Case, got: Any, want: Any) -> str | None:
+        """Type and shape problems, diagnosed before values are compared."""
+        if got is None and want is not None:
+            return "your function returned None: is a `return` statement missing?"
+        if isinstance(want, np.ndarray) or isinstance(want, float | int):
+            try:
+                arr = np.asarray(got, dtype=float)
+            except (TypeError, ValueError):
+                return f"expected a number or array, got a value of type {type(got).__name__}"
+            if arr.shape != np.shape(want):
+                return (
+                    f"expected shape {np.shape(want)}, got shape {arr.shape}: "
+                    "check which axis your result runs along"
+                )
+        return None
+
+    def close(self, got: Any, want: Any) -> bool:
+        return _close(got, want, self.rtol, self.atol)
+
+    def judge(self, case: Case, got: Any) -> str | None:
+        """``None`` when ``got`` is right for ``case``, else a diagnosis."""
+        if isinstance(got, Raised):
+            return f"your function raised {got}"
+        if isinstance(got, MutatedInput):
+            return (
+                "your function changed an input array in place (e.g. `theta -= ...`); "
+                "build a new array instead (`theta = theta - ...`), so the caller's "
+                "values stay as they were"
+            )
+        want = self.expected(case)
+        problem = self.check_output(case, got, want)
+        if problem is not None:
+            return problem
+        if self.close(got, want):
+            return None
+        for mistake in self.mistakes():
+            try:
+                wrong = mistake.output(case)
+            except Exception:  # a mistake that does not apply to this case
+                continue
+            if self.close(got, wrong):
+                return mistake.message
+        return "the values differ from the reference"
+
+
+@dataclass(frozen=True)
+class MutatedInput:
+    """The learner's function changed one of the arrays it was given."""
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _close(got: Any, want: Any, rtol: float, atol: float) -> bool:
+    """Recursive closeness that does not rely on ``numpy.allclose``."""
+    if isinstance(want, str | bool | type(None)):
+        return type(got) is type(want) and got == want
+    if isinstance(want, Mapping):
+        return (
+            isinstance(got, Mapping)
+            and set(got) == set(want)
+            and all(_close(got[k], want[k], rtol, atol) for k in want)
+        )
+    if isinstance(want, tuple | list):
+        return (
+            isinstance(got, tuple | list)
+            and len(got) == len(want)
+            and all(_close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
+        )
+    try:
+        g = np.asarray(got, dtype=float)
+        w = np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if g.shape != w.shape:
+        return False
+    same_nan = np.isnan(g) == np.isnan(w)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = (g == w) | (np.abs(g - w) <= atol + rtol * np.abs(w))
+    return bool(np.all(same_nan & (ok | np.isnan(w))))
+
+
+# ----------------------------------------------------------------- the registry
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    """Make an exercise known to the grader by its name."""
+    if exercise.name in _REGISTRY:
+        raise ValueError(f"an exercise named {exercise.name!r} is already registered")
+    _REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def exercise(name: str) -> Exercise:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"no exercise named {name!r}") from None
+
+
+# ------------------------------------------------------------------ delegation
+
+
+@contextlib.contextmanager
+def tripwire(names: Sequence[str]) -> Iterator[list[str]]:
+    """Record calls to the reference functions ``names`` while the block runs.
+
+    The function objects themselves are rewired (their ``__code__``), so a
+    reference imported under another name before the check is caught too.
+    """
+    calls: list[str] = []
+    saved = []
+    for dotted in names:
+        module_name, attr = dotted.rsplit(".", 1)
+        fn = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(fn, types.FunctionType) or fn.__code__.co_freevars:
+            continue
+        original = types.FunctionType(
+            fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+        )
+        original.__kwdefaults__ = fn.__kwdefaults__
+
+        def handler(*args: Any, _dotted: str = dotted, _fn: Any = original, **kwargs: Any):
+            calls.append(_dotted)
+            return _fn(*args, **kwargs)
+
+        hooks = fn.__globals__.setdefault("__lrcourse_tripwire__", {})
+        hooks[dotted] = handler
+        stub: dict[str, Any] = {}
+        exec(  # noqa: S102 - builds a stub with no free variables, same as fn
+            f"def _stub(*args, **kwargs):\n"
+            f"    return __lrcourse_tripwire__[{dotted!r}](*args, **kwargs)\n",
+            fn.__globals__,
+            stub,
+        )
+        saved.append((fn, fn.__code__, hooks, dotted))
+        fn.__code__ = stub["_stub"].__code__
+    try:
+        yield calls
+    finally:
+        for fn, code, hooks, dotted in saved:
+            fn.__code__ = code
+            hooks.pop(dotted, None)
+
+
+# ------------------------------------------------------------------ collecting
+
+_RECORDS: list[dict] | None = None
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[dict]]:
+    """Within this block, checks record the learner's outputs instead of judging."""
+    global _RECORDS
+    previous, _RECORDS = _RECORDS, []
+    try:
+        yield _RECORDS
+    finally:
+        _RECORDS = previous
+
+
+def _outcome(ex: Exercise, fn: Any, case: Case) -> Any:
+    with tripwire(ex.forbidden) as calls:
+        try:
+            got = ex.run(fn, case)
+        except Exception as err:  # the learner's code may raise anything
+            got = Raised(type(err).__name__, str(err)[:300])
+    if calls:
+        return Delegation(calls[0])
+    return got
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """The learner's function called a reference it was asked to write."""
+
+    reference: str
+
+
+def collect(ex: Exercise, fn: Any, seed: int, hidden: bool) -> list[Any]:
+    """The collect half: the learner's outputs on every case, as plain data."""
+    return [_outcome(ex, fn, case) for case in ex.cases(seed, hidden)]
+
+
+def verdicts(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> list[str | None]:
+    """The judge half: one diagnosis (or ``None`` for a pass) per case."""
+    cases = ex.cases(seed, hidden)
+    if len(outputs) != len(cases):
+        return [f"expected {len(cases)} results, the grader received {len(outputs)}"]
+    out: list[str | None] = []
+    for case, got in zip(cases, outputs, strict=True):
+        if isinstance(got, Delegation):
+            out.append(
+                f"your {ex.name} calls {got.reference}, the library's version of the very "
+                f"thing this exercise asks you to write; write it yourself (0 points)"
+            )
+        else:
+            out.append(ex.judge(case, got))
+    return out
+
+
+def report(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> str | None:
+    """A learner-facing message for the first failing case, or ``None``."""
+    cases = ex.cases(seed, hidden)
+    for i, verdict in enumerate(verdicts(ex, seed, hidden, outputs)):
+        if verdict is None:
+            continue
+        head = f"{ex.name} is not right yet."
+        if i >= len(cases) or hidden:
+            where = f"A hidden test case ({cases[i].label})" if i < len(cases) else "The grader"
+            return f"{head}\n{where} failed: {verdict}"
+        case = cases[i]
+        lines = [head, f"Case {i + 1} of {len(cases)}: {case.label}"]
+        got = outputs[i]
+        if not isinstance(got, Raised | MutatedInput | Delegation):
+            lines.append(f"  expected: {_show(ex.expected(case))}")
+            lines.append(f"  obtained: {_show(got)}")
+        lines.append(f"Diagnosis: {verdict}")
+        return "\n".join(lines)
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
+        try:
+            return np.array2string(np.asarray(value, dtype=float), precision=6, threshold=12)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)[:200]
+
+
+def run_check(ex: Exercise, fn: Any, *, seed: int = 0, hidden: bool = False) -> None:
+    """Check ``fn`` against the reference; raise ``AssertionError`` with a diagnosis."""
+    outputs = collect(ex, fn, seed, hidden)
+    if _RECORDS is not None:
+        _RECORDS.append(
+            {"exercise": ex.name, "seed": seed, "hidden": hidden, "outputs": encode(outputs)}
+        )
+        return
+    message = report(ex, seed, hidden, outputs)
+    if message is not None:
+        raise AssertionError(message)
+    kind = "hidden " if hidden else ""
+    print(f"\u2714 {ex.name}: all {len(outputs)} {kind}cases pass")
+
+
+def judge_record(record: Mapping[str, Any]) -> str | None:
+    """Judge a record made in collect mode (the grader does this in its own process)."""
+    ex = exercise(str(record["exercise"]))
+    outputs = decode(record["outputs"])
+    if not isinstance(outputs, list):
+        return f"{ex.name}: the grader received malformed results"
+    return report(ex, int(record["seed"]), bool(record["hidden"]), outputs)
+
+
+# --------------------------------------------------------------- serialisation
+# Records cross a process boundary from the learner's sandbox to the grader, so
+# only plain data is allowed: no pickle, arrays travel as .npy without objects.
+
+
+def encode(value: Any) -> Any:
+    """Turn an output into JSON-safe data (arrays as base64 ``.npy``)."""
+    if isinstance(value, Raised):
+        return {"__raised__": [value.type_name, value.message]}
+    if isinstance(value, Delegation):
+        return {"__delegated__": value.reference}
+    if isinstance(value, MutatedInput):
+        return {"__mutated__": True}
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return {"__int__": str(int(value))}
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else {"__float__": repr(v)}
+    if isinstance(value, np.ndarray) or np.isscalar(value):
+        arr = np.asarray(value)
+        if arr.dtype == object:
+            return {"__unsupported__": "an array of Python objects"}
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        return {"__ndarray__": base64.b64encode(buf.getvalue()).decode("ascii")}
+    if isinstance(value, tuple | list):
+        return {"__seq__": type(value).__name__, "items": [encode(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {"__map__": [[encode(k), encode(v)] for k, v in value.items()]}
+    try:  # e.g. a learner's own number-like class
+        return encode(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        return {"__unsupported__": type(value).__name__}
+
+
+def decode(data: Any) -> Any:
+    """Inverse of :func:`encode`; never unpickles."""
+    if not isinstance(data, dict):
+        return data
+    if "__raised__" in data:
+        type_name, message = data["__raised__"]
+        return Raised(str(type_name), str(message))
+    if "__delegated__" in data:
+        return Delegation(str(data["__delegated__"]))
+    if "__mutated__" in data:
+        return MutatedInput()
+    if "__int__" in data:
+        return int(data["__int__"])
+    if "__float__" in data:
+        return float(data["__float__"])
+    if "__ndarray__" in data:
+        raw = base64.b64decode(data["__ndarray__"])
+        return np.load(io.BytesIO(raw), allow_pickle=False)
+    if "__seq__" in data:
+        items = [decode(d) for d in data["items"]]
+        return tuple(items) if data["__seq__"] == "tuple" else items
+    if "__map__" in data:
+        return {decode(k): decode(v) for k, v in data["__map__"]}
+    if "__unsupported__" in data:
+        return Raised("TypeError", f"returned an unsupported value ({data['__unsupported__']})")
+    return data

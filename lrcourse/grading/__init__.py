@@ -1,0 +1,1 @@
+"""Grading the course: releasing student notebooks, autograding, feedback."""
