@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_at_least",
+    "check_callable",
     "check_choice",
+    "check_finite",
     "check_finite_array",
+    "check_increasing",
+    "check_index_array",
     "check_int",
     "check_lr",
     "check_nonnegative",
@@ -104,3 +109,61 @@ def check_finite_array(array: np.ndarray, name: str) -> None:
     """Reject NaN or infinite entries where they cannot be meant (e.g. a gradient)."""
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite everywhere, got non-finite values in {name}")
+
+
+def check_finite(value: Any, name: str) -> float:
+    """Any finite real number (an angle, a coordinate of a centre...)."""
+    x = _real(value, name)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {name}={value!r}")
+    return x
+
+
+def check_at_least(value: Any, name: str, minimum: float) -> float:
+    """A finite real number >= ``minimum`` (a condition number >= 1...)."""
+    x = _real(value, name)
+    if not math.isfinite(x) or x < minimum:
+        raise ValueError(f"{name} must be a finite number >= {minimum:g}, got {name}={value!r}")
+    return x
+
+
+def check_index_array(value: Any, name: str, size: int) -> np.ndarray:
+    """A 1-D array of integers in [0, size): class labels, or indices of samples."""
+    array = np.asarray(value)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array of integers in [0, {size}), "
+            f"got {name} of shape {array.shape}"
+        )
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        array = array.astype(np.intp)  # labels stored as floats 0.0, 1.0 are still labels
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must be a 1-D array of integers in [0, {size}), "
+            f"got {name} of dtype {array.dtype}"
+        )
+    if array.size and (array.min() < 0 or array.max() >= size):
+        raise ValueError(
+            f"{name} must be a 1-D array of integers in [0, {size}), "
+            f"got {name} with values in [{array.min()}, {array.max()}]"
+        )
+    return array.astype(np.intp, copy=False)
+
+
+def check_callable(value: Any, name: str) -> Any:
+    """Something to call: a schedule, a custom scaling function, a callback."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {name}={value!r}")
+    return value
+
+
+def check_increasing(values: Any, name: str, minimum: int = 0) -> tuple[int, ...]:
+    """A strictly increasing sequence of integers >= ``minimum`` (milestones, stage boundaries)."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers, got {name}={values!r}")
+    items = tuple(values)
+    for i, value in enumerate(items):
+        check_int(value, f"{name}[{i}]", minimum)
+    if any(items[i + 1] <= items[i] for i in range(len(items) - 1)):
+        raise ValueError(f"{name} must be strictly increasing, got {name}={values!r}")
+    return tuple(int(value) for value in items)

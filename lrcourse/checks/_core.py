@@ -33,12 +33,15 @@ __all__ = [
     "Exercise",
     "Mistake",
     "Raised",
-    "collecting",
+    "ValueExercise",
+    "collect",
     "decode",
     "encode",
-    "judge_record",
+    "make_check",
     "register",
+    "report",
     "run_check",
+    "verdicts",
 ]
 
 # --------------------------------------------------------------------------- cases
@@ -46,11 +49,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Case:
-    """One input to the learner's function, and how to describe it to them."""
+    """One input to the learner's function, and how to describe it to them.
+
+    ``data`` holds what only the judge needs (a problem to re-run a chosen
+    value on, the key of a multiple-choice question).
+    """
 
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,10 +80,6 @@ class Raised:
         return f"{self.type_name}: {self.message}" if self.message else self.type_name
 
 
-class Delegated(Exception):
-    """The learner's function called the reference it was asked to write."""
-
-
 # ------------------------------------------------------------------------ exercise
 
 
@@ -94,7 +98,7 @@ class Exercise:
     rtol: float = 1e-9
     atol: float = 1e-12
 
-    def cases(self, seed: int, hidden: bool) -> list[Case]:
+    def cases(self, seed: int, hidden: bool, **params: Any) -> list[Case]:
         raise NotImplementedError
 
     def expected(self, case: Case) -> Any:
@@ -136,6 +140,15 @@ class Exercise:
     def close(self, got: Any, want: Any) -> bool:
         return _close(got, want, self.rtol, self.atol)
 
+    def title(self, **params: Any) -> str:
+        """How messages name the task."""
+        return self.name
+
+    def passed(self, n: int, hidden: bool) -> str:
+        """What a passing check prints."""
+        kind = "hidden " if hidden else ""
+        return f"\u2714 {self.name}: {n} {kind}case{'s' if n != 1 else ''} pass"
+
     def judge(self, case: Case, got: Any) -> str | None:
         """``None`` when ``got`` is right for ``case``, else a diagnosis."""
         if isinstance(got, Raised):
@@ -160,6 +173,19 @@ class Exercise:
             if self.close(got, wrong):
                 return mistake.message
         return "the values differ from the reference"
+
+
+class ValueExercise(Exercise):
+    """A task whose answer is a value the learner chooses (a rate, a schedule...).
+
+    The judge re-runs the value on the exercise's problems (``expected`` is
+    then what the value must satisfy, checked by :meth:`judge`).
+    """
+
+    what = "value"
+
+    def run(self, fn: Any, case: Case) -> Any:
+        return fn
 
 
 @dataclass(frozen=True)
@@ -223,6 +249,20 @@ def exercise(name: str) -> Exercise:
 # ------------------------------------------------------------------ delegation
 
 
+def resolve(dotted: str) -> Any:
+    """The object a dotted name refers to: ``lrcourse.optimizers.SGD.step``."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(f"cannot resolve {dotted!r}")
+
+
 @contextlib.contextmanager
 def tripwire(names: Sequence[str]) -> Iterator[list[str]]:
     """Record calls to the reference functions ``names`` while the block runs.
@@ -233,8 +273,7 @@ def tripwire(names: Sequence[str]) -> Iterator[list[str]]:
     calls: list[str] = []
     saved = []
     for dotted in names:
-        module_name, attr = dotted.rsplit(".", 1)
-        fn = getattr(importlib.import_module(module_name), attr)
+        fn = resolve(dotted)
         if not isinstance(fn, types.FunctionType) or fn.__code__.co_freevars:
             continue
         original = types.FunctionType(
@@ -265,20 +304,14 @@ def tripwire(names: Sequence[str]) -> Iterator[list[str]]:
             hooks.pop(dotted, None)
 
 
-# ------------------------------------------------------------------ collecting
-
-_RECORDS: list[dict] | None = None
+# ------------------------------------------------------- collect, judge, report
 
 
-@contextlib.contextmanager
-def collecting() -> Iterator[list[dict]]:
-    """Within this block, checks record the learner's outputs instead of judging."""
-    global _RECORDS
-    previous, _RECORDS = _RECORDS, []
-    try:
-        yield _RECORDS
-    finally:
-        _RECORDS = previous
+@dataclass(frozen=True)
+class Delegation:
+    """The learner's function called a reference it was asked to write."""
+
+    reference: str
 
 
 def _outcome(ex: Exercise, fn: Any, case: Case) -> Any:
@@ -292,21 +325,16 @@ def _outcome(ex: Exercise, fn: Any, case: Case) -> Any:
     return got
 
 
-@dataclass(frozen=True)
-class Delegation:
-    """The learner's function called a reference it was asked to write."""
-
-    reference: str
-
-
-def collect(ex: Exercise, fn: Any, seed: int, hidden: bool) -> list[Any]:
+def collect(ex: Exercise, fn: Any, seed: int = 0, hidden: bool = False, **params: Any) -> list:
     """The collect half: the learner's outputs on every case, as plain data."""
-    return [_outcome(ex, fn, case) for case in ex.cases(seed, hidden)]
+    return [_outcome(ex, fn, case) for case in ex.cases(seed, hidden, **params)]
 
 
-def verdicts(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> list[str | None]:
+def verdicts(
+    ex: Exercise, outputs: Sequence[Any], seed: int = 0, hidden: bool = False, **params: Any
+) -> list[str | None]:
     """The judge half: one diagnosis (or ``None`` for a pass) per case."""
-    cases = ex.cases(seed, hidden)
+    cases = ex.cases(seed, hidden, **params)
     if len(outputs) != len(cases):
         return [f"expected {len(cases)} results, the grader received {len(outputs)}"]
     out: list[str | None] = []
@@ -314,27 +342,29 @@ def verdicts(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> l
         if isinstance(got, Delegation):
             out.append(
                 f"your {ex.name} calls {got.reference}, the library's version of the very "
-                f"thing this exercise asks you to write; write it yourself (0 points)"
+                "thing this exercise asks you to write; write it yourself (0 points)"
             )
         else:
             out.append(ex.judge(case, got))
     return out
 
 
-def report(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> str | None:
-    """A learner-facing message for the first failing case, or ``None``."""
-    cases = ex.cases(seed, hidden)
-    for i, verdict in enumerate(verdicts(ex, seed, hidden, outputs)):
+def report(
+    ex: Exercise, outputs: Sequence[Any], seed: int = 0, hidden: bool = False, **params: Any
+) -> str | None:
+    """A learner-facing message about the first failing case, or ``None``."""
+    cases = ex.cases(seed, hidden, **params)
+    for i, verdict in enumerate(verdicts(ex, outputs, seed, hidden, **params)):
         if verdict is None:
             continue
-        head = f"{ex.name} is not right yet."
-        if i >= len(cases) or hidden:
-            where = f"A hidden test case ({cases[i].label})" if i < len(cases) else "The grader"
-            return f"{head}\n{where} failed: {verdict}"
-        case = cases[i]
+        head = f"{ex.title(**params)} is not right yet."
+        if i >= len(cases):
+            return f"{head}\n{verdict}"
+        case, got = cases[i], outputs[i]
+        if hidden:  # say what kind of case, never its inputs
+            return f"{head}\nA hidden test case ({case.label}) failed: {verdict}"
         lines = [head, f"Case {i + 1} of {len(cases)}: {case.label}"]
-        got = outputs[i]
-        if not isinstance(got, Raised | MutatedInput | Delegation):
+        if ex.what == "function" and not isinstance(got, Raised | MutatedInput | Delegation):
             lines.append(f"  expected: {_show(ex.expected(case))}")
             lines.append(f"  obtained: {_show(got)}")
         lines.append(f"Diagnosis: {verdict}")
@@ -343,6 +373,8 @@ def report(ex: Exercise, seed: int, hidden: bool, outputs: Sequence[Any]) -> str
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray | np.floating) and np.ndim(value) == 0:
+        value = float(value)
     if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
         try:
             return np.array2string(np.asarray(value, dtype=float), precision=6, threshold=12)
@@ -353,28 +385,28 @@ def _show(value: Any) -> str:
     return repr(value)[:200]
 
 
-def run_check(ex: Exercise, fn: Any, *, seed: int = 0, hidden: bool = False) -> None:
+def run_check(ex: Exercise, fn: Any, *, seed: int = 0, hidden: bool = False, **params: Any) -> None:
     """Check ``fn`` against the reference; raise ``AssertionError`` with a diagnosis."""
-    outputs = collect(ex, fn, seed, hidden)
-    if _RECORDS is not None:
-        _RECORDS.append(
-            {"exercise": ex.name, "seed": seed, "hidden": hidden, "outputs": encode(outputs)}
-        )
-        return
-    message = report(ex, seed, hidden, outputs)
+    outputs = collect(ex, fn, seed, hidden, **params)
+    message = report(ex, outputs, seed, hidden, **params)
     if message is not None:
         raise AssertionError(message)
-    kind = "hidden " if hidden else ""
-    print(f"\u2714 {ex.name}: all {len(outputs)} {kind}cases pass")
+    print(ex.passed(len(outputs), hidden))
 
 
-def judge_record(record: Mapping[str, Any]) -> str | None:
-    """Judge a record made in collect mode (the grader does this in its own process)."""
-    ex = exercise(str(record["exercise"]))
-    outputs = decode(record["outputs"])
-    if not isinstance(outputs, list):
-        return f"{ex.name}: the grader received malformed results"
-    return report(ex, int(record["seed"]), bool(record["hidden"]), outputs)
+def make_check(ex: Exercise) -> Callable[..., None]:
+    """The ``check_<name>`` function that notebooks' test cells call."""
+
+    def check(fn: Any, *, seed: int = 0, hidden: bool = False, **params: Any) -> None:
+        run_check(ex, fn, seed=seed, hidden=hidden, **params)
+
+    check.__name__ = check.__qualname__ = f"check_{ex.name}"
+    check.__doc__ = (
+        f"Check your ``{ex.name}`` against the reference on seeded cases.\n\n"
+        "Raises ``AssertionError`` with a diagnosis of the first failing case."
+    )
+    check.exercise = register(ex)  # type: ignore[attr-defined]
+    return check
 
 
 # --------------------------------------------------------------- serialisation

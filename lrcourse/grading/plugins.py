@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 HIDDEN_REGION = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?",
@@ -31,6 +32,8 @@ class HideHiddenTests(Preprocessor):
     and reduces every error in a grade cell to its one-line message, which the
     course's checks write for learners.
     """
+
+    enabled = Bool(True)  # nbconvert skips preprocessors that are not enabled
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         if cell.cell_type == "code" and is_grade_cell(cell):

@@ -1,0 +1,5 @@
+"""Live explorers for the course's notebooks (ipywidgets + matplotlib)."""
+
+from ._core import Explorer, alpha_slider, float_slider, format_readout, int_slider
+
+__all__ = ["Explorer", "alpha_slider", "float_slider", "format_readout", "int_slider"]

@@ -1,0 +1,26 @@
+"""Shared fixtures: the course folder, its assignments, and a seeded rng."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrcourse.course import assignments, course_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = course_dir(ROOT / "course")
+ASSIGNMENTS = assignments(COURSE)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261123)
+
+
+@pytest.fixture(scope="session")
+def course() -> Path:
+    return COURSE

@@ -1,0 +1,152 @@
+"""A real nbgrader round trip: generate, submit as students, autograde, feedback.
+
+Three students per assignment: one submits the source's solutions, one the untouched
+release, one the solutions with exactly one exercise wrong.  The grades must be full
+marks, zero, and full marks minus exactly that exercise.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import nbformat
+import pytest
+
+from lrcourse.course import notebook_path
+from lrcourse.grading.batch import find_submissions, grade_batch
+
+from .conftest import ASSIGNMENTS, COURSE
+
+pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="the course has no assignments yet")
+
+# assignment -> (solution cell, a wrong body for it, the test cells that must fail)
+WRONG = {
+    "01_learning_rate": (
+        "parabola_iterate",
+        "def parabola_iterate(x0, curvature, lr, k):\n    return x0 * (1 + lr * curvature) ** k\n",
+        ["parabola_iterate_tests"],
+    ),
+    "02_impact": (
+        "max_stable_lr",
+        "def max_stable_lr(hessian):\n    return 1.0 / np.linalg.eigvalsh(hessian)[-1]\n",
+        ["max_stable_lr_tests"],
+    ),
+}
+
+
+def solved_release(name: str, wrong: tuple | None = None) -> nbformat.NotebookNode:
+    """The student release with every solution cell filled in from the source."""
+    release = nbformat.read(notebook_path(COURSE, name, "release"), as_version=4)
+    source = nbformat.read(notebook_path(COURSE, name), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+            if wrong is not None and grade_id == wrong[0]:
+                cell.source = wrong[1]
+    return release
+
+
+def test_wrong_table_covers_every_assignment():
+    assert sorted(WRONG) == ASSIGNMENTS
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("roundtrip")
+    submitted = root / "submitted"
+    for name in ASSIGNMENTS:
+        versions = {
+            "solved": solved_release(name),
+            "blank": nbformat.read(notebook_path(COURSE, name, "release"), as_version=4),
+            "onewrong": solved_release(name, WRONG[name]),
+        }
+        for student, nb in versions.items():
+            path = submitted / student / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(nb, path)
+    out = root / "out"
+    results = grade_batch(COURSE, find_submissions(submitted, COURSE), out, jobs=2)
+    return out, {(r.student, r.assignment): r for r in results}
+
+
+def test_solutions_earn_full_marks(graded):
+    _, results = graded
+    for name in ASSIGNMENTS:
+        r = results[("solved", name)]
+        assert r.status == "graded", r.message
+        assert r.max_score > 0 and r.score == r.max_score, r.cells
+
+
+def test_untouched_release_earns_zero(graded):
+    _, results = graded
+    for name in ASSIGNMENTS:
+        r = results[("blank", name)]
+        assert r.status == "graded" and r.score == 0, r.cells
+
+
+def test_one_wrong_exercise_loses_exactly_its_points(graded):
+    _, results = graded
+    for name in ASSIGNMENTS:
+        r = results[("onewrong", name)]
+        lost = {c for c, s in r.cells.items() if s == 0}
+        assert lost == set(WRONG[name][2]), r.cells
+        full = results[("solved", name)].cells
+        assert r.score == r.max_score - sum(full[c] for c in lost)
+
+
+def test_grade_table_lists_every_submission_with_its_score(graded):
+    out, results = graded
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert len(rows) == len(results)
+    for row in rows:
+        assert float(row["score"]) == results[(row["student"], row["assignment"])].score
+
+
+def test_feedback_exists_for_everyone_and_shows_no_hidden_test(graded):
+    out, results = graded
+    hidden_lines = set()
+    for name in ASSIGNMENTS:
+        for cell in nbformat.read(notebook_path(COURSE, name), as_version=4).cells:
+            if "### BEGIN HIDDEN TESTS" in cell.source:
+                visible, rest = cell.source.split("### BEGIN HIDDEN TESTS")
+                region = rest.split("### END HIDDEN TESTS")[0]
+                shown = {line.strip() for line in visible.splitlines()}
+                hidden_lines |= {line.strip() for line in region.splitlines()} - shown - {""}
+    assert hidden_lines
+    for r in results.values():
+        html = (out / r.feedback).read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "hidden=True" not in html
+        for line in hidden_lines:
+            if len(line) > 12:  # skip bare brackets and the like
+                assert line not in html, (r.student, r.assignment, line)
+
+
+def test_gradebook_holds_the_same_scores(graded):
+    from nbgrader.api import Gradebook
+
+    out, results = graded
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for (student, name), r in results.items():
+            assert gb.find_submission(name, student).score == pytest.approx(r.score)
+
+
+def test_a_flat_folder_of_lms_exports_is_graded_too(tmp_path):
+    name = ASSIGNMENTS[0]
+    flat = tmp_path / "export"
+    flat.mkdir()
+    nbformat.write(solved_release(name), flat / "dana.ipynb")
+    shutil.copyfile(notebook_path(COURSE, name, "release"), flat / "eli.ipynb")
+    (flat / "fay.ipynb").write_text("this is not a notebook")
+    results = {r.student: r for r in grade_batch(
+        COURSE, find_submissions(flat, COURSE, name), tmp_path / "out", jobs=1)}
+    assert results["dana"].score == results["dana"].max_score > 0
+    assert results["eli"].score == 0
+    assert results["fay"].status == "unreadable" and results["fay"].score == 0
+    assert "could not be read as a notebook" in (tmp_path / "out" / results["fay"].feedback
+                                                 ).read_text()
+
+
