@@ -128,9 +128,26 @@ def validate_source(path: Path) -> list[str]:
         if meta.get("grade") and not meta.get("solution"):
             if cell.get("cell_type") == "code" and not meta.get("locked"):
                 problems.append(f"{where}: test cell {grade_id!r} must be locked")
+            if cell.get("cell_type") == "code":
+                problems += _test_cell_problems(where, grade_id, source)
             if not (isinstance(meta.get("points"), int | float) and meta["points"] > 0):
                 problems.append(f"{where}: test cell {grade_id!r} needs points > 0")
     return problems
+
+
+def _test_cell_problems(where: str, grade_id: str, source: str) -> list[str]:
+    from .checks import __all__ as known_checks
+    from .grading.plan import TestCellError, parse_test_cell
+
+    try:
+        planned = parse_test_cell(source)
+    except TestCellError as err:
+        return [f"{where}: test cell {grade_id!r}: {err}"]
+    return [
+        f"{where}: test cell {grade_id!r} calls {p.check}, which lrcourse.checks does not define"
+        for p in planned
+        if p.check not in known_checks
+    ]
 
 
 def release_problems(course: Path, names: Iterable[str] | None = None) -> list[str]:

@@ -262,9 +262,9 @@ def _lerp(average: np.ndarray, x: np.ndarray, weight: float) -> None:
     w < 0.5, else x − (1 − w)(x − average); each form keeps the rounding error small.
     """
     if weight < 0.5:
-        step = x - average
-        step *= weight
-        average += step
+        delta = x - average
+        delta *= weight
+        average += delta
     else:
         average -= x
         average *= 1.0 - weight
@@ -574,6 +574,8 @@ def sgd_step(
     This is torch's form. Sutskever et al. (2013) and Keras keep the learning rate inside the
     velocity, v ← μ v − γ g; θ ← θ + v, with v starting at 0: the same path while γ is
     constant, a different one when a schedule changes γ (here a new γ acts at once).
+    Nesterov momentum is the reformulation of Bengio et al. (2013): the gradient is taken at
+    θ itself, not at Sutskever's look-ahead point θ + μv.
 
     Args:
         param: the parameters θ_{t-1}, any shape (not modified).
@@ -676,11 +678,11 @@ def _adagrad_hyper(lr, lr_decay, weight_decay, initial_accumulator_value, eps,
 def _adagrad_kernel(param, grad, state_sum, *, clr, eps, weight_decay, maximize):
     g = _gradient(param, grad, weight_decay, maximize)
     state_sum += g * g
-    step = np.sqrt(state_sum)
-    step += eps
-    np.divide(g, step, out=step)
-    step *= clr
-    param -= step
+    denom = np.sqrt(state_sum)
+    denom += eps
+    delta = np.divide(g, denom, out=denom)  # reuses denom's memory
+    delta *= clr
+    param -= delta
 
 
 def _adagrad_update(param, grad, state, *, lr, lr_decay, weight_decay,
@@ -831,20 +833,20 @@ def _rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, a
     _average_square(square_avg, g, alpha)
     if grad_avg is not None:
         _lerp(grad_avg, g, 1.0 - alpha)
-        step = grad_avg * grad_avg
-        np.subtract(square_avg, step, out=step)  # the variance estimate v − ḡ²
-        np.sqrt(step, out=step)
+        denom = grad_avg * grad_avg
+        np.subtract(square_avg, denom, out=denom)  # the variance estimate v − ḡ²
+        np.sqrt(denom, out=denom)
     else:
-        step = np.sqrt(square_avg)
-    step += eps
-    np.divide(g, step, out=step)
+        denom = np.sqrt(square_avg)
+    denom += eps
+    delta = np.divide(g, denom, out=denom)  # reuses denom's memory
     if momentum_buffer is not None:
         momentum_buffer *= momentum
-        momentum_buffer += step
-        step = lr * momentum_buffer
+        momentum_buffer += delta
+        delta = lr * momentum_buffer
     else:
-        step *= lr
-    param -= step
+        delta *= lr
+    param -= delta
 
 
 def _rmsprop_update(param, grad, state, *, lr, alpha, eps, weight_decay, momentum, centered,
@@ -1149,11 +1151,11 @@ def _adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1, bet
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
-    step = np.sqrt(second)
-    step += eps_hat
-    np.divide(exp_avg, step, out=step)
-    step *= step_size
-    param -= step
+    denom = np.sqrt(second)
+    denom += eps_hat
+    delta = np.divide(exp_avg, denom, out=denom)  # reuses denom's memory
+    delta *= step_size
+    param -= delta
 
 
 def _adam_update(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
@@ -1422,10 +1424,10 @@ def _nadam_kernel(param, grad, exp_avg, exp_avg_sq, *, beta1, beta2, grad_coef, 
     _average_square(exp_avg_sq, g, beta2)
     denom = np.sqrt(exp_avg_sq)
     denom += eps_hat
-    step = avg_coef * exp_avg
-    step += grad_coef * g
-    step /= denom
-    param -= step
+    delta = avg_coef * exp_avg
+    delta += grad_coef * g
+    delta /= denom
+    param -= delta
 
 
 def _nadam_update(param, grad, state, *, lr, betas, eps, weight_decay, momentum_decay,

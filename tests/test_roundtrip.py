@@ -8,7 +8,9 @@ marks, zero, and full marks minus exactly that exercise.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -20,22 +22,15 @@ from .conftest import ASSIGNMENTS, COURSE
 
 pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="the course has no assignments yet")
 
-# assignment -> (solution cell, a wrong body for it, the test cells that must fail)
-WRONG = {
-    "01_learning_rate": (
-        "parabola_iterate",
-        "def parabola_iterate(x0, curvature, lr, k):\n    return x0 * (1 + lr * curvature) ** k\n",
-        ["parabola_iterate_tests"],
-    ),
-    "02_impact": (
-        "max_stable_lr",
-        "def max_stable_lr(hessian):\n    return 1.0 / np.linalg.eigvalsh(hessian)[-1]\n",
-        ["max_stable_lr_tests"],
-    ),
-}
+WRONG_DIR = Path(__file__).parent / "wrong_answers"
 
 
-def solved_release(name: str, wrong: tuple | None = None) -> nbformat.NotebookNode:
+def wrong_answer(name: str) -> dict:
+    """``{"solution": grade_id, "source": wrong code, "fails": [test cells]}`` of one assignment."""
+    return json.loads((WRONG_DIR / f"{name}.json").read_text())
+
+
+def solved_release(name: str, wrong: dict | None = None) -> nbformat.NotebookNode:
     """The student release with every solution cell filled in from the source."""
     release = nbformat.read(notebook_path(COURSE, name, "release"), as_version=4)
     source = nbformat.read(notebook_path(COURSE, name), as_version=4)
@@ -45,13 +40,13 @@ def solved_release(name: str, wrong: tuple | None = None) -> nbformat.NotebookNo
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
             cell.source = answers[grade_id]
-            if wrong is not None and grade_id == wrong[0]:
-                cell.source = wrong[1]
+            if wrong is not None and grade_id == wrong["solution"]:
+                cell.source = wrong["source"]
     return release
 
 
-def test_wrong_table_covers_every_assignment():
-    assert sorted(WRONG) == ASSIGNMENTS
+def test_every_assignment_has_a_planted_wrong_answer():
+    assert set(ASSIGNMENTS) <= {p.stem for p in WRONG_DIR.glob("*.json")}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +57,7 @@ def graded(tmp_path_factory):
         versions = {
             "solved": solved_release(name),
             "blank": nbformat.read(notebook_path(COURSE, name, "release"), as_version=4),
-            "onewrong": solved_release(name, WRONG[name]),
+            "onewrong": solved_release(name, wrong_answer(name)),
         }
         for student, nb in versions.items():
             path = submitted / student / name / f"{name}.ipynb"
@@ -93,7 +88,7 @@ def test_one_wrong_exercise_loses_exactly_its_points(graded):
     for name in ASSIGNMENTS:
         r = results[("onewrong", name)]
         lost = {c for c, s in r.cells.items() if s == 0}
-        assert lost == set(WRONG[name][2]), r.cells
+        assert lost == set(wrong_answer(name)["fails"]), r.cells
         full = results[("solved", name)].cells
         assert r.score == r.max_score - sum(full[c] for c in lost)
 

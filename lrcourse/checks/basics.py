@@ -7,6 +7,17 @@ from typing import Any
 import numpy as np
 
 from ..problems import Parabola, Quadratic
+
+__all__ = [
+    "check_alpha_ill_conditioned",
+    "check_alpha_one_step",
+    "check_classify_regime",
+    "check_gd_step",
+    "check_max_stable_lr",
+    "check_parabola_iterate",
+    "check_run_gd",
+]
+
 from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
 
 # ----------------------------------------------------------------------- 01

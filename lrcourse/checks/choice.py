@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ['check_choice']
+
 from ._core import Case, Raised, ValueExercise, make_check
 
 

@@ -1,0 +1,3 @@
+"""Checks for section adaptive (to be written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Explorers for section advanced (to be written)."""
+
+__all__: list[str] = []

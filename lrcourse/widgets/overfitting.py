@@ -1,0 +1,3 @@
+"""Explorers for section overfitting (to be written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Explorers for section schedules (to be written)."""
+
+__all__: list[str] = []
