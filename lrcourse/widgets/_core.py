@@ -255,10 +255,12 @@ class _quiet:
 
 def format_readout(items: Mapping[str, str], status: str | None = None) -> str:
     """The readout's HTML: ``name: value`` pairs, and a coloured status word."""
-    parts = [f"<b>{k}</b>: {v}" for k, v in items.items()]
+    from html import escape
+
+    parts = [f"<b>{escape(k)}</b>: {escape(v)}" for k, v in items.items()]
     if status is not None:
         from ..plots import REGIME_COLOURS
 
         colour = REGIME_COLOURS.get(status.split(" ")[0], "#000000")
-        parts.insert(0, f"<b style='color:{colour}'>{status}</b>")
+        parts.insert(0, f"<b style='color:{colour}'>{escape(status)}</b>")
     return " &nbsp;·&nbsp; ".join(parts)
