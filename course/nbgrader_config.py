@@ -5,18 +5,36 @@ Instructors can run plain ``nbgrader`` commands in this folder; the
 routes grade alike.
 """
 
-from lrcourse.grading.plugins import HideHiddenTests
+from lrcourse.grading.plugins import GuardedOverwriteCells, HideHiddenTests, SafeExecute
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
 c.CourseDirectory.course_id = "lrcourse"
 
-# Seconds a single cell may run while autograding; a learner's infinite loop
-# costs that cell, not the batch.
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
+# Autograding runs each submission in the course's sandbox, not in the learner's
+# own kernel: tests are judged outside the learner's reach, and a cell that loops
+# for ever or kills its process costs that cell, not the batch.
+c.Autograde.autograde_preprocessors = [
+    SafeExecute,
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SafeExecute.timeout = 60  # seconds a single cell may run
+c.SafeExecute.memory_mb = 2048  # memory limit of the sandbox process
 
-# A learner who deletes a test cell gets it back, graded as usual.
+# Edited or deleted test cells come back as the instructor wrote them, and cells
+# whose nbgrader metadata was stripped are recognised again; each repair is flagged.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    GuardedOverwriteCells,
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.OverwriteCells.add_missing_cells = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

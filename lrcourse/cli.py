@@ -3,6 +3,7 @@
     lrcourse lab                 copy the student notebooks into a workspace, open JupyterLab
     lrcourse release             regenerate course/release from course/source (nbgrader)
     lrcourse grade SUBMISSIONS   autograde a folder of submissions: grades.csv + feedback
+    lrcourse check NOTEBOOK      a learner's self-check of a notebook before submitting
 """
 
 from __future__ import annotations
@@ -137,13 +138,40 @@ def cmd_grade(args: argparse.Namespace) -> int:
     submissions = find_submissions(Path(args.submissions), course, args.assignment)
     jobs = args.jobs or os.cpu_count() or 1
     out = Path(args.out)
-    results = grade_batch(course, submissions, out, jobs=jobs)
+    results = grade_batch(course, submissions, out, jobs=jobs, timeout=args.timeout,
+                          memory_mb=args.memory_mb)
     width = max(len(r.student) for r in results)
     for r in sorted(results, key=lambda r: (r.assignment, r.student)):
-        note = f"  {r.status}: {r.message}" if r.status != "graded" or r.message else ""
-        print(f"{r.student:<{width}}  {r.assignment}  {r.score:g}/{r.max_score:g}{note}")
+        print(f"{r.student:<{width}}  {r.assignment}  {r.score:g}/{r.max_score:g}  {r.status}")
+        for line in ([r.message] if r.message else []) + r.notes + r.flags:
+            print(f"{'':<{width}}    {line}")
     print(f"grades: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
     return 0
+
+
+# ----------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .grading.selfcheck import self_check
+
+    course = course_dir(args.course)
+    path = Path(args.notebook)
+    if not path.is_file():
+        raise CourseError(f"no such notebook: {path}")
+    reports = self_check(path, course)
+    total = sum(r.points for r in reports)
+    earned = sum(r.earned for r in reports)
+    for r in reports:
+        mark = "\u2714" if r.earned == r.points else "\u2718"
+        print(f"{mark} {r.grade_id:<32} {r.earned:g}/{r.points:g}")
+        if r.earned < r.points:
+            for message in r.messages:
+                if not message.startswith("\u2714"):
+                    print("    " + message.replace("\n", "\n    "))
+    print(f"visible tests: {earned:g}/{total:g} points "
+          "(the grader also runs hidden tests with other cases)")
+    return 0 if earned == total else 1
 
 
 # ------------------------------------------------------------------------ main
@@ -197,8 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: ./lrcourse-grades)")
     grade.add_argument("--jobs", type=int, default=None,
                        help="submissions graded at once (default: all cores)")
+    grade.add_argument("--timeout", type=float, default=None,
+                       help="seconds one cell may run (default: the course's, 60)")
+    grade.add_argument("--memory-mb", type=int, default=None,
+                       help="memory limit per submission in MB (default: the course's, 2048)")
     grade.add_argument("--course", default=None, help=course_help)
     grade.set_defaults(run=cmd_grade)
+
+    check = sub.add_parser(
+        "check", help="check your notebook before you submit it",
+        description="Run your notebook in a fresh process with the course's visible tests and "
+        "report each exercise: pass or fail, what is wrong, the points. Exits 1 if any fails.",
+    )
+    check.add_argument("notebook", metavar="NOTEBOOK", help="your notebook (.ipynb)")
+    check.add_argument("--course", default=None, help=course_help)
+    check.set_defaults(run=cmd_check)
     return parser
 
 

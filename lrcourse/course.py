@@ -165,8 +165,11 @@ def release_problems(course: Path, names: Iterable[str] | None = None) -> list[s
 # --------------------------------------------------------------------- nbgrader
 
 
-def nbgrader_api(course: Path, root: Path, db_path: Path):
-    """An ``NbGraderAPI`` for a working copy at ``root`` with the course's config."""
+def nbgrader_api(course: Path, root: Path, db_path: Path, **settings: dict):
+    """An ``NbGraderAPI`` for a working copy at ``root`` with the course's config.
+
+    ``settings`` override configuration sections, e.g. ``SafeExecute={"timeout": 10}``.
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -176,6 +179,9 @@ def nbgrader_api(course: Path, root: Path, db_path: Path):
     config.CourseDirectory.db_url = f"sqlite:///{db_path}"
     config.Exchange.root = str(root / "exchange")
     config.NbGraderAPI.log_level = logging.ERROR
+    for section, values in settings.items():
+        for key, value in values.items():
+            setattr(config[section], key, value)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 

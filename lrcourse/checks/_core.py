@@ -95,6 +95,9 @@ class Exercise:
     name: str = ""
     what: str = "function"  # "function" (called on cases) or "value" (a chosen value)
     forbidden: tuple[str, ...] = ()
+    # parameters that only the judge may see (the key of a question): the grader
+    # never sends them into the learner's process
+    secret_params: tuple[str, ...] = ()
     rtol: float = 1e-9
     atol: float = 1e-12
 
@@ -152,6 +155,8 @@ class Exercise:
     def judge(self, case: Case, got: Any) -> str | None:
         """``None`` when ``got`` is right for ``case``, else a diagnosis."""
         if isinstance(got, Raised):
+            if got.type_name == "NotImplementedError":
+                return "not written yet: replace `raise NotImplementedError()` with your code"
             return f"your function raised {got}"
         if isinstance(got, MutatedInput):
             return (
@@ -314,8 +319,16 @@ class Delegation:
     reference: str
 
 
+def _references(ex: Exercise) -> tuple[str, ...]:
+    """What the learner's function must not call: the library's version, and the check's own."""
+    cls = type(ex)
+    own = tuple(f"{cls.__module__}.{cls.__qualname__}.{m}" for m in ("expected", "judge")
+                if m in vars(cls))
+    return (*ex.forbidden, *own)
+
+
 def _outcome(ex: Exercise, fn: Any, case: Case) -> Any:
-    with tripwire(ex.forbidden) as calls:
+    with tripwire(_references(ex)) as calls:
         try:
             got = ex.run(fn, case)
         except Exception as err:  # the learner's code may raise anything

@@ -22,6 +22,7 @@ class Choice(ValueExercise):
     """
 
     name = "choice"
+    secret_params = ("key",)
 
     def cases(self, seed: int, hidden: bool, **params: Any) -> list[Case]:
         options = tuple(normalise(o) for o in params.get("options", ()))

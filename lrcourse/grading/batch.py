@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -46,6 +47,8 @@ class GradeResult:
     cells: dict[str, float] = field(default_factory=dict)  # grade_id -> score
     message: str = ""
     feedback: str = ""  # path of the feedback HTML, relative to the output folder
+    flags: list[str] = field(default_factory=list)  # why an instructor should look
+    notes: list[str] = field(default_factory=list)  # what happened while grading
 
 
 # ------------------------------------------------------------------ discovery
@@ -103,19 +106,25 @@ def find_submissions(
 # --------------------------------------------------------------------- grading
 
 
-def _prepare_template(course: Path, names: Sequence[str], template: Path) -> None:
-    """A course root whose gradebook knows ``names`` (sources, cells, points)."""
+def _prepare(course: Path, names: Sequence[str], template: Path, db: Path) -> None:
+    """A course root whose gradebook knows ``names``; the batch's gradebook ``db`` too."""
     for name in names:
         shutil.copytree(course / "source" / name, template / "source" / name)
-    api = nbgrader_api(course, template, template / "gradebook.db")
-    for name in names:
-        result = api.generate_assignment(name, force=True, create=True)
-        if not result["success"]:
-            raise CourseError(f"nbgrader could not prepare {name} for grading")
+    for gradebook in (template / "gradebook.db", db):  # the batch's may hold earlier batches
+        api = nbgrader_api(course, template, gradebook)
+        for name in names:
+            result = api.generate_assignment(name, force=True, create=True)
+            if not result["success"]:
+                raise CourseError(f"nbgrader could not prepare {name} for grading")
 
 
-def grade_one(course: Path, template: Path, submission: Submission, work: Path) -> GradeResult:
-    """Autograde one submission in its own throwaway root (safe to run in parallel)."""
+def grade_one(
+    course: Path, template: Path, submission: Submission, work: Path, limits: dict | None = None
+) -> GradeResult:
+    """Autograde one submission in its own throwaway root (safe to run in parallel).
+
+    ``limits`` overrides the sandbox's ``timeout`` and ``memory_mb``.
+    """
     student, name = submission.student, submission.assignment
     result = GradeResult(student, name, status="graded")
     try:
@@ -125,6 +134,7 @@ def grade_one(course: Path, template: Path, submission: Submission, work: Path) 
     except (OSError, UnicodeDecodeError, ValueError) as err:
         result.status = "unreadable"
         result.message = f"the file could not be read as a notebook ({str(err)[:120]})"
+        result.max_score, result.cells = _scores(template / "gradebook.db", name, student)
         return result
 
     root = work / f"{student}--{name}"
@@ -134,7 +144,7 @@ def grade_one(course: Path, template: Path, submission: Submission, work: Path) 
     dest.parent.mkdir(parents=True)
     shutil.copyfile(submission.path, dest)
 
-    api = nbgrader_api(course, root, root / "gradebook.db")
+    api = nbgrader_api(course, root, root / "gradebook.db", SafeExecute=limits or {})
     graded = api.autograde(name, student, force=True, create=True)
     if not graded["success"]:
         result.status = "failed"
@@ -143,6 +153,13 @@ def grade_one(course: Path, template: Path, submission: Submission, work: Path) 
         api.generate_feedback(name, student, force=True)
     result.max_score, result.cells = _scores(root / "gradebook.db", name, student)
     result.score = sum(result.cells.values())
+    graded_nb = root / "autograded" / student / name / f"{name}.ipynb"
+    if graded_nb.is_file():
+        info = json.loads(graded_nb.read_text(encoding="utf-8")).get("metadata", {})
+        result.flags = list(info.get("lrcourse", {}).get("flags", []))
+        result.notes = list(info.get("lrcourse", {}).get("events", []))
+    if result.flags and result.status == "graded":
+        result.status = "flagged"
     feedback = root / "feedback" / student / name / f"{name}.html"
     if feedback.is_file():
         result.feedback = str(feedback)
@@ -187,14 +204,25 @@ def _record(db: Path, result: GradeResult) -> None:
         for grade_id, score in result.cells.items():
             grade = gb.find_grade(grade_id, notebook, result.assignment, result.student)
             grade.auto_score = score
-            grade.needs_manual_grade = False
+            grade.needs_manual_grade = bool(result.flags)  # formgrader lists it for review
         gb.db.commit()
 
 
 def grade_batch(
-    course: Path, submissions: Sequence[Submission], out: Path, jobs: int = 1
+    course: Path,
+    submissions: Sequence[Submission],
+    out: Path,
+    jobs: int = 1,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
 ) -> list[GradeResult]:
-    """Grade ``submissions`` into ``out``: grades.csv, feedback/, gradebook.db."""
+    """Grade ``submissions`` into ``out``: grades.csv, feedback/, gradebook.db.
+
+    ``timeout`` (seconds per cell) and ``memory_mb`` override the course's
+    sandbox limits; ``jobs`` submissions are graded at once, each in its own
+    process, with results identical to grading them one by one.
+    """
+    limits = {k: v for k, v in (("timeout", timeout), ("memory_mb", memory_mb)) if v is not None}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = sorted({s.assignment for s in submissions})
@@ -202,15 +230,9 @@ def grade_batch(
     with tempfile.TemporaryDirectory(prefix="lrcourse-grade-") as tmp:
         work = Path(tmp)
         template = work / "template"
-        _prepare_template(course, names, template)
-        if not db.exists():
-            shutil.copyfile(template / "gradebook.db", db)
-        args = [(course, template, s, work) for s in submissions]
-        if jobs > 1 and len(submissions) > 1:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                results = list(pool.map(_grade_one_safely, args))
-        else:
-            results = [_grade_one_safely(a) for a in args]
+        _prepare(course, names, template, db)
+        args = [(course, template, s, work, limits) for s in submissions]
+        results = _grade_all(args, jobs)
         for result in results:
             _publish_feedback(result, out)
             _record(db, result)
@@ -218,10 +240,27 @@ def grade_batch(
     return results
 
 
+def _grade_all(args: list[tuple], jobs: int) -> list[GradeResult]:
+    """Grade every submission, ``jobs`` at a time, in the order given."""
+    if jobs <= 1 or len(args) <= 1:
+        return [_grade_one_safely(a) for a in args]
+    results: list[GradeResult | None] = [None] * len(args)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_grade_one_safely, a) for a in args]
+        for i, future in enumerate(futures):
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                pass  # a worker died (not the sandbox: that is caught inside); redo below
+    # anything a dead worker took down is graded again here, one at a time
+    return [r if r is not None else _grade_one_safely(a) for r, a in zip(results, args,
+                                                                         strict=True)]
+
+
 def _grade_one_safely(args: tuple) -> GradeResult:
-    course, template, submission, work = args
+    course, template, submission, work, limits = args
     try:
-        return grade_one(course, template, submission, work)
+        return grade_one(course, template, submission, work, limits)
     except Exception as err:  # one submission's failure never stops the batch
         return GradeResult(
             submission.student, submission.assignment, status="failed",
@@ -256,10 +295,10 @@ def _write_table(path: Path, results: Sequence[GradeResult], course: Path) -> No
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         head = ["student", "assignment", "status", "score", "max_score"]
-        writer.writerow([*head, *cell_ids, "message"])
+        writer.writerow([*head, *cell_ids, "message", "notes", "flags"])
         for r in sorted(results, key=lambda r: (r.assignment, r.student)):
             writer.writerow(
                 [r.student, r.assignment, r.status, f"{r.score:g}", f"{r.max_score:g}"]
                 + [f"{r.cells[c]:g}" if c in r.cells else "" for c in cell_ids]
-                + [r.message]
+                + [r.message, " | ".join(r.notes), " | ".join(r.flags)]
             )
