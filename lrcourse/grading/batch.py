@@ -110,12 +110,17 @@ def _prepare(course: Path, names: Sequence[str], template: Path, db: Path) -> No
     """A course root whose gradebook knows ``names``; the batch's gradebook ``db`` too."""
     for name in names:
         shutil.copytree(course / "source" / name, template / "source" / name)
-    for gradebook in (template / "gradebook.db", db):  # the batch's may hold earlier batches
+    fresh = not db.exists()
+    # a new batch starts from the template's gradebook; an existing one (earlier
+    # batches' grades) learns the assignments it may not have yet
+    for gradebook in (template / "gradebook.db",) if fresh else (template / "gradebook.db", db):
         api = nbgrader_api(course, template, gradebook)
         for name in names:
             result = api.generate_assignment(name, force=True, create=True)
             if not result["success"]:
                 raise CourseError(f"nbgrader could not prepare {name} for grading")
+    if fresh:
+        shutil.copyfile(template / "gradebook.db", db)
 
 
 def grade_one(
