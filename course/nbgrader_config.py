@@ -5,7 +5,12 @@ Instructors can run plain ``nbgrader`` commands in this folder; the
 routes grade alike.
 """
 
-from lrcourse.grading.plugins import GuardedOverwriteCells, HideHiddenTests, SafeExecute
+from lrcourse.grading.plugins import (
+    CourseClearSolutions,
+    GuardedOverwriteCells,
+    HideHiddenTests,
+    SafeExecute,
+)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -37,6 +42,22 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.OverwriteCells.add_missing_cells = True
 
+# Student stubs: a function body raises NotImplementedError when called; a
+# top-level answer becomes `name = None`, so an untouched notebook runs through.
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    CourseClearSolutions,
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

@@ -324,5 +324,5 @@ def test_bad_argument_raises_an_error_naming_it(argument, call):
 
 
 def test_docstring_examples_print_what_they_show():
-    result = doctest.testmod(lrcourse.nn)
+    result = doctest.testmod(lrcourse.nn.mlp)
     assert result.attempted > 0 and result.failed == 0

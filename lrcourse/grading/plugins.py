@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import ClearSolutions as _ClearSolutions
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 from traitlets import Bool, Float, Int
 
@@ -268,3 +269,44 @@ class GuardedOverwriteCells(_OverwriteCells):
             nb.cells.insert(at, cell)
             _add_flag(nb, f"cell {name!r} was missing (put back and graded)")
         return nb, resources
+
+
+class CourseClearSolutions(_ClearSolutions):
+    """nbgrader's ``ClearSolutions``, with stubs that let an untouched notebook run.
+
+    A solution region inside a function body becomes, as usual::
+
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    which raises only when the learner's function is called.  A region at the
+    top level of a cell (an answer such as ``alpha = 0.25``) becomes a
+    placeholder for each name it assigns::
+
+        # YOUR ANSWER HERE: replace None
+        alpha = None
+
+    so the untouched release runs top to bottom (in Voila, for instance), and
+    the test of that answer says "no answer yet" instead of ``NameError``.
+    """
+
+    def _replace_solution_region(self, cell: Any, language: str) -> bool:
+        if cell.cell_type != "code":
+            return super()._replace_solution_region(cell, language)
+        lines, out, region, replaced = cell.source.split("\n"), [], None, False
+        for line in lines:
+            top_level = not line[:1].isspace()
+            if region is None and top_level and self.begin_solution_delimeter in line:
+                region = []
+            elif region is not None and self.end_solution_delimeter in line:
+                names = sorted(_defined_names("\n".join(region)))
+                out.append("# YOUR ANSWER HERE: replace None" if names else "# YOUR CODE HERE")
+                out += [f"{name} = None" for name in names]
+                region, replaced = None, True
+            elif region is not None:
+                region.append(line)
+            else:
+                out.append(line)
+        cell.source = "\n".join(out)
+        # regions inside blocks (function bodies) get nbgrader's own stub
+        return super()._replace_solution_region(cell, language) or replaced
