@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 
 __all__ = ["Explorer", "alpha_slider", "float_slider", "int_slider"]
 
+EXPLORER_CLASS = "lrcourse-explorer"
 READOUT_CLASS = "lrcourse-readout"
 ALPHA_CLASS = "lrcourse-alpha"
 RESET_CLASS = "lrcourse-reset"
@@ -135,6 +136,7 @@ class Explorer:
             self.reset_button.on_click(lambda _: self.reset())
             rows.append(self.reset_button)
         self.box = widgets.VBox([widgets.VBox(rows), self.readout, self.image])
+        self.box.add_class(EXPLORER_CLASS)
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
