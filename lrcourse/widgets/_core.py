@@ -263,6 +263,6 @@ def format_readout(items: Mapping[str, str], status: str | None = None) -> str:
     if status is not None:
         from ..plots import REGIME_COLOURS
 
-        colour = REGIME_COLOURS.get(status.split(" ")[0], "#000000")
+        colour = REGIME_COLOURS.get(status) or REGIME_COLOURS.get(status.split(" ")[0], "#000000")
         parts.insert(0, f"<b style='color:{colour}'>{escape(status)}</b>")
     return " &nbsp;·&nbsp; ".join(parts)
