@@ -43,7 +43,7 @@ def test_every_explorer_falls_back_to_a_static_figure_without_a_front_end(execut
     name, nb = executed
     explorers = [
         out for cell in nb.cells for out in cell.get("outputs", [])
-        if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        if "application/vnd.lrcourse.explorer+json" in out.get("data", {})
     ]
     assert explorers, f"{name} has no live explorer"
     for out in explorers:

@@ -64,6 +64,7 @@ def test_parabola_best_rate_lands_in_one_step():
 def test_the_display_bundle_carries_a_static_picture_for_exporters():
     bundle = ParabolaExplorer()._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.lrcourse.explorer+json"] == {"explorer": "ParabolaExplorer"}
     import base64
 
     assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
