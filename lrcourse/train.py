@@ -431,6 +431,30 @@ def _check_optimizer(optimizer: Any) -> None:
 # Setting the rate (and momentum) of the param groups
 
 
+def _gradient_order(optimizer: Any, objective: Any) -> list[int] | None:
+    """Where each of the optimizer's parameters sits in ``objective.params``.
+
+    An optimizer's param groups may list the model's arrays in another order, or
+    leave some out (frozen layers); gradients must follow the optimizer's order.
+    Returns None when the two orders are the same.
+    """
+    position = {id(p): i for i, p in enumerate(objective.params)}
+    order = []
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            if id(param) not in position:
+                raise ValueError(
+                    "optimizer has a parameter that is not one of objective.params (build the "
+                    "optimizer over the model's own arrays, not copies)"
+                )
+            order.append(position[id(param)])
+    return None if order == list(range(len(objective.params))) else order
+
+
+def _in_order(grads: Sequence[Any], order: list[int] | None) -> Sequence[Any]:
+    return grads if order is None else [grads[i] for i in order]
+
+
 def _group_ratios(optimizer: Any) -> list[float]:
     """Each group's rate relative to the largest: what a schedule must keep."""
     rates = [float(group["lr"]) for group in optimizer.param_groups]
@@ -674,6 +698,7 @@ def train(
 
     rng = np.random.default_rng(seed)
     ratios = _group_ratios(optimizer)
+    order = _gradient_order(optimizer, objective)
     n_path = sum(np.size(p) for p in objective.params) if record_path else None
     recorder = _Recorder(steps, n_path, val_every, momentum_schedule is not None)
     history = recorder.history
@@ -709,7 +734,7 @@ def train(
                 momentum = _scheduled(momentum_schedule, t, "momentum_schedule")
                 _set_momentum(optimizer, momentum_key, momentum)
             recorder.update(t, max(g["lr"] for g in optimizer.param_groups), momentum)
-            optimizer.step(grads)
+            optimizer.step(_in_order(grads, order))
     return recorder.finish()
 
 
@@ -900,6 +925,7 @@ def lr_find(
     rng = np.random.default_rng(seed)
     rates = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
     ratios = _group_ratios(optimizer)
+    order = _gradient_order(optimizer, objective)
     saved_params = [np.array(p, copy=True) for p in objective.params]
     saved_state = optimizer.state_dict()
     saved_groups = [
@@ -916,7 +942,7 @@ def lr_find(
                     stopped = True
                     break
                 _set_lr(optimizer, float(lr), ratios)
-                optimizer.step(grads)
+                optimizer.step(_in_order(grads, order))
                 loss, grads = objective.loss_and_grads(rng)
                 loss = float(loss)
                 if not math.isfinite(loss):

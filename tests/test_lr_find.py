@@ -20,12 +20,15 @@ from lrcourse.train import (
     train,
 )
 
+# One parameter list for the scripted objectives and their optimizers: their
+# gradients are zero, so sharing it between tests changes nothing.
+SHARED = [np.zeros(2)]
 
 class Scripted:
     """An objective returning given losses one call after another (zero gradients)."""
 
     def __init__(self, losses):
-        self.params = [np.zeros(2)]
+        self.params = SHARED  # the optimizers below are built over it
         self.losses = list(losses)
         self.calls = 0
 
@@ -120,7 +123,7 @@ def test_restores_even_when_the_objective_raises_midway():
 
 
 def test_rates_are_the_exponential_sweep_from_start_to_end():
-    result = lr_find(Scripted([1.0]), SGD([np.zeros(2)], lr=0.1), start_lr=1e-6, end_lr=1.0,
+    result = lr_find(Scripted([1.0]), SGD(SHARED, lr=0.1), start_lr=1e-6, end_lr=1.0,
                      num_steps=25)
     expected = 1e-6 * (1.0 / 1e-6) ** (np.arange(25) / 24)
     np.testing.assert_allclose(result.lrs, expected, rtol=1e-14)
@@ -130,7 +133,7 @@ def test_rates_are_the_exponential_sweep_from_start_to_end():
 def test_smoothed_loss_is_the_bias_corrected_moving_average():
     losses = [2.0, 1.0, 1.5, 0.5, 0.7, 0.6, 0.9, 0.4]
     beta = 0.7
-    result = lr_find(Scripted([9.9] + losses), SGD([np.zeros(2)], lr=0.1),
+    result = lr_find(Scripted([9.9] + losses), SGD(SHARED, lr=0.1),
                      num_steps=len(losses), smoothing=beta)
     np.testing.assert_array_equal(result.losses, losses)  # the loss after each update
     avg, expected = 0.0, []
@@ -143,14 +146,14 @@ def test_smoothed_loss_is_the_bias_corrected_moving_average():
 
 def test_no_smoothing_gives_the_raw_losses():
     losses = [3.0, 1.0, 2.0, 0.5]
-    result = lr_find(Scripted([0.0] + losses), SGD([np.zeros(2)], lr=0.1), num_steps=4,
+    result = lr_find(Scripted([0.0] + losses), SGD(SHARED, lr=0.1), num_steps=4,
                      smoothing=0.0)
     np.testing.assert_array_equal(result.smoothed, losses)
 
 
 def test_stops_when_the_smoothed_loss_exceeds_threshold_times_its_best():
     losses = [1.0, 0.8, 0.5, 0.6, 1.5, 2.5, 3.0, 1.0, 1.0]
-    result = lr_find(Scripted([0.0] + losses), SGD([np.zeros(2)], lr=0.1), num_steps=9,
+    result = lr_find(Scripted([0.0] + losses), SGD(SHARED, lr=0.1), num_steps=9,
                      smoothing=0.0, diverge_threshold=2.0)
     # best 0.5; first value above 2 · 0.5 is 1.5 (index 4): recorded, then stop
     np.testing.assert_array_equal(result.losses, [1.0, 0.8, 0.5, 0.6, 1.5])
@@ -169,7 +172,7 @@ def test_stops_early_on_divergence_of_a_quadratic_before_end_lr():
 
 
 def test_a_non_finite_loss_stops_the_test_and_is_not_recorded():
-    result = lr_find(Scripted([0.0, 1.0, 0.9, float("inf"), 0.5]), SGD([np.zeros(2)], lr=0.1),
+    result = lr_find(Scripted([0.0, 1.0, 0.9, float("inf"), 0.5]), SGD(SHARED, lr=0.1),
                      num_steps=10)
     np.testing.assert_array_equal(result.losses, [1.0, 0.9])
     assert result.stopped_early
@@ -238,7 +241,7 @@ def test_suggest_valley_is_nan_when_the_loss_never_falls():
 
 
 def _find(**kwargs):
-    args = {"objective": Scripted([1.0]), "optimizer": SGD([np.zeros(2)], lr=0.1)}
+    args = {"objective": Scripted([1.0]), "optimizer": SGD(SHARED, lr=0.1)}
     args.update(kwargs)
     return lr_find(**args)
 

@@ -23,12 +23,15 @@ from lrcourse.train import (
     train,
 )
 
+# One parameter list for the scripted objectives and their optimizers: their
+# gradients are zero, so sharing it between tests changes nothing.
+SHARED = [np.zeros(2)]
 
 class Scripted:
     """An objective that returns given losses (and zero gradients) one call after another."""
 
     def __init__(self, losses, val_losses=None):
-        self.params = [np.zeros(2)]
+        self.params = SHARED  # the optimizers below are built over it
         self.losses = list(losses)
         self.val_losses = None if val_losses is None else list(val_losses)
         self.calls = 0
@@ -260,10 +263,10 @@ def test_warn_false_marks_the_history_without_a_warning():
 
 def test_tiny_losses_rising_by_a_large_factor_do_not_trip_the_detector_thanks_to_the_floor():
     losses = [1.0, 1e-20, 1e-15, 1e-12, 1e-10]
-    h = train(Scripted(losses), SGD([np.zeros(2)], lr=0.1), steps=4)
+    h = train(Scripted(losses), SGD(SHARED, lr=0.1), steps=4)
     assert not h.diverged and len(h.loss) == 5
     with pytest.warns(DivergenceWarning):
-        h = train(Scripted(losses), SGD([np.zeros(2)], lr=0.1), steps=4, divergence_floor=0.0)
+        h = train(Scripted(losses), SGD(SHARED, lr=0.1), steps=4, divergence_floor=0.0)
     assert h.diverged_at == 2
 
 
@@ -274,7 +277,7 @@ def test_a_non_finite_gradient_counts_as_divergence():
             return loss, [np.full(2, np.nan)] if self.calls == 3 else grads
 
     with pytest.warns(DivergenceWarning, match="step 2"):
-        h = train(BadGrad([1.0]), SGD([np.zeros(2)], lr=0.1), steps=10)
+        h = train(BadGrad([1.0]), SGD(SHARED, lr=0.1), steps=10)
     assert h.diverged_at == 2 and "gradient" in h.reason
 
 
@@ -518,3 +521,43 @@ def test_history_is_a_plain_record_with_defaults():
 def test_docstring_examples_print_what_they_say():
     result = doctest.testmod(lrcourse.train, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_param_groups_in_another_order_get_their_own_gradients():
+    from lrcourse.nn import MLP
+    from lrcourse.problems import two_moons
+
+    data = two_moons(64, noise=0.1, seed=0)
+    a, b = MLP([2, 8, 2], seed=1), MLP([2, 8, 2], seed=1)
+    obj_a = supervised_objective(a, data.X, data.y)
+    obj_b = supervised_objective(b, data.X, data.y)
+    train(obj_a, SGD(a.params, lr=0.1), steps=5)
+    reversed_groups = [{"params": [p]} for p in reversed(b.params)]
+    train(obj_b, SGD(reversed_groups, lr=0.1), steps=5)
+    for pa, pb in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(pa, pb)
+
+
+def test_parameters_left_out_of_the_optimizer_stay_frozen():
+    from lrcourse.nn import MLP
+    from lrcourse.problems import two_moons
+
+    data = two_moons(64, noise=0.1, seed=0)
+    net = MLP([2, 8, 2], seed=1)
+    body = [p.copy() for p in net.params[:2]]
+    head = [p.copy() for p in net.params[2:]]
+    train(supervised_objective(net, data.X, data.y), SGD(net.params[2:], lr=0.1), steps=5)
+    for p, before in zip(net.params[:2], body, strict=True):
+        np.testing.assert_array_equal(p, before)
+    assert any(not np.array_equal(p, q) for p, q in zip(net.params[2:], head, strict=True))
+
+
+def test_an_optimizer_over_copies_of_the_parameters_is_refused():
+    from lrcourse.nn import MLP
+    from lrcourse.problems import two_moons
+
+    data = two_moons(16, noise=0.1, seed=0)
+    net = MLP([2, 4, 2], seed=1)
+    with pytest.raises(ValueError, match="not one of objective.params"):
+        train(supervised_objective(net, data.X, data.y), SGD([p.copy() for p in net.params]),
+              steps=1)
