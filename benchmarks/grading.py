@@ -18,21 +18,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from lrcourse.course import assignments, course_dir, notebook_path
+from lrcourse.course import assignments, course_dir, solved_release
 from lrcourse.grading.batch import find_submissions, grade_batch
-
-
-def solved(course: Path, name: str) -> nbformat.NotebookNode:
-    """The student release with the source's solutions filled in."""
-    release = nbformat.read(notebook_path(course, name, "release"), as_version=4)
-    source = nbformat.read(notebook_path(course, name), as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return release
 
 
 def plain_seconds(nb: nbformat.NotebookNode, repeats: int = 3) -> float:
@@ -54,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     course = course_dir()
     names = [n for n in assignments(course) if n in assignments(course, "release")]
-    nb_by_name = {name: solved(course, name) for name in names}
+    nb_by_name = {name: solved_release(course, name) for name in names}
     if args.assignment:
         name = args.assignment
         plain = plain_seconds(nb_by_name[name])

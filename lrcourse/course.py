@@ -31,6 +31,7 @@ __all__ = [
     "generate_release",
     "nbgrader_api",
     "release_problems",
+    "solved_release",
     "validate_source",
 ]
 
@@ -74,6 +75,28 @@ def assignments(course: Path, step: str = "source") -> list[str]:
 
 def notebook_path(course: Path, assignment: str, step: str = "source") -> Path:
     return course / step / assignment / f"{assignment}.ipynb"
+
+
+def solved_release(course: Path, name: str, answers: dict[str, str] | None = None):
+    """The student notebook of ``name`` with every exercise answered from the source.
+
+    What a learner who solved everything would submit: the release's cells,
+    with each solution cell's text taken from the instructor's source
+    (``answers`` replaces chosen ones, by grade_id).  Useful to try the
+    grading pipeline end to end.
+    """
+    import nbformat
+
+    release = nbformat.read(notebook_path(course, name, "release"), as_version=4)
+    source = nbformat.read(notebook_path(course, name), as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions.update(answers or {})
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+    return release
 
 
 # ------------------------------------------------------------------ validation

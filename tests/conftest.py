@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,14 @@ ASSIGNMENTS = [
     or a in os.environ["LRCOURSE_ASSIGNMENTS"].split(",")
 ]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture
+def no_warnings():
+    """Turn every warning into an error: explorers and checks must be quiet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from lrcourse import course
 from lrcourse.course import notebook_path
 from lrcourse.grading.batch import find_submissions, grade_batch
 
@@ -31,18 +32,9 @@ def wrong_answer(name: str) -> dict:
 
 
 def solved_release(name: str, wrong: dict | None = None) -> nbformat.NotebookNode:
-    """The student release with every solution cell filled in from the source."""
-    release = nbformat.read(notebook_path(COURSE, name, "release"), as_version=4)
-    source = nbformat.read(notebook_path(COURSE, name), as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-            if wrong is not None and grade_id == wrong["solution"]:
-                cell.source = wrong["source"]
-    return release
+    """The student release with every solution filled in (one of them wrong, if asked)."""
+    answers = {wrong["solution"]: wrong["source"]} if wrong else None
+    return course.solved_release(COURSE, name, answers)
 
 
 def test_every_assignment_has_a_planted_wrong_answer():

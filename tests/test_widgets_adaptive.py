@@ -21,12 +21,7 @@ from lrcourse.widgets.adaptive import (
     sparse_problem,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,7 @@ from lrcourse.widgets.advanced import (
 EXPLORERS = [HypergradientExplorer, BayesSearchExplorer]
 
 
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

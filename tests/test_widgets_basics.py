@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -17,11 +15,7 @@ from lrcourse.widgets.basics import (
 EXPLORERS = [ParabolaExplorer, QuadraticExplorer, BumpyWellExplorer, RegimeMapExplorer]
 
 
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.mark.parametrize("cls", EXPLORERS)

@@ -23,11 +23,7 @@ def explorer():
         return ReinforceExplorer()
 
 
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 def test_the_first_control_is_a_log_scale_rate_slider_and_every_position_was_trained(explorer):

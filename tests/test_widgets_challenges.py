@@ -14,12 +14,7 @@ from lrcourse.widgets.challenges import (
     stability_edge,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

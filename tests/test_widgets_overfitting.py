@@ -10,12 +10,7 @@ import pytest
 from lrcourse.checks.overfitting import SCHEDULES, moons_runs
 from lrcourse.widgets.overfitting import OverfittingExplorer, fit_status
 
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

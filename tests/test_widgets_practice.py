@@ -15,12 +15,7 @@ from lrcourse.schedules import one_cycle
 from lrcourse.train import supervised_objective, train
 from lrcourse.widgets.practice import RangeTestExplorer, sweep_mlp
 
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

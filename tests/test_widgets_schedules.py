@@ -17,12 +17,7 @@ from lrcourse.widgets.schedules import (
     descend,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 @pytest.fixture(scope="module")

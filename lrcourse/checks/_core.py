@@ -36,6 +36,7 @@ __all__ = [
     "Raised",
     "ValueExercise",
     "collect",
+    "read_rate",
     "decode",
     "encode",
     "make_check",
@@ -192,6 +193,24 @@ class ValueExercise(Exercise):
 
     def run(self, fn: Any, case: Case) -> Any:
         return fn
+
+
+def read_rate(got: Any) -> tuple[float | None, str | None]:
+    """A learner's chosen learning rate as a float, or what is wrong with it.
+
+    Returns ``(rate, None)``, or ``(None, diagnosis)`` when ``got`` is not a
+    positive, finite number (or reading it raised).
+    """
+    if isinstance(got, Raised):
+        return None, f"reading your answer raised {got}"
+    if got is None:
+        return None, "no answer yet: replace None with a number"
+    if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
+        return None, f"expected a number, got a value of type {type(got).__name__}"
+    rate = float(got)
+    if not math.isfinite(rate) or rate <= 0:
+        return None, f"a learning rate is a positive number, got {rate!r}"
+    return rate, None
 
 
 @dataclass(frozen=True)

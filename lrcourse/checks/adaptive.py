@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, ValueExercise, make_check, read_rate
 
 __all__ = [
     "check_adagrad_step",
@@ -708,13 +708,9 @@ class AdamLr(ValueExercise):
         return 1.26
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if isinstance(got, Raised):
-            return f"reading your answer raised {got}"
-        if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
-            return f"expected a number, got a value of type {type(got).__name__}"
-        lr = float(got)
-        if not np.isfinite(lr) or lr <= 0:
-            return f"a learning rate is a positive number, got {lr!r}"
+        lr, problem = read_rate(got)
+        if problem is not None:
+            return problem
         start = case.data["start"]
         loss, diverged = adam_final_loss(lr, start, self.steps)
         where = f"from start {case.data['name']}"

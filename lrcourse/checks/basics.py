@@ -18,7 +18,7 @@ __all__ = [
     "check_run_gd",
 ]
 
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, ValueExercise, make_check, read_rate
 
 # ----------------------------------------------------------------------- 01
 
@@ -236,11 +236,10 @@ class AlphaOneStep(ValueExercise):
         return 1.0 / case.data["curvature"]
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if isinstance(got, Raised):
-            return f"reading your answer raised {got}"
-        if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
-            return f"expected a number, got a value of type {type(got).__name__}"
-        lr, lam, x0 = float(got), case.data["curvature"], case.data["x0"]
+        lr, problem = read_rate(got)
+        if problem is not None:
+            return problem
+        lam, x0 = case.data["curvature"], case.data["x0"]
         x1 = float(Parabola(curvature=lam).gd_closed_form(lr, 1, x0=np.array([x0]))[0])
         if abs(x1) <= 1e-9 * abs(x0):
             return None
@@ -379,13 +378,9 @@ class AlphaIllConditioned(ValueExercise):
         return 2.0 / (q.lam_min + q.lam_max)
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if isinstance(got, Raised):
-            return f"reading your answer raised {got}"
-        if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
-            return f"expected a number, got a value of type {type(got).__name__}"
-        lr = float(got)
-        if not np.isfinite(lr) or lr <= 0:
-            return f"a learning rate is a positive number, got {lr!r}"
+        lr, problem = read_rate(got)
+        if problem is not None:
+            return problem
         q = Quadratic.from_condition(case.data["kappa"])
         x = np.array(case.data["x0"], dtype=float)
         with np.errstate(all="ignore"):

@@ -24,7 +24,7 @@ from .._validate import check_int, check_positive
 from ..problems import LinearRegressionLoss, linear_regression
 from ..sweeps import SweepResult
 from ..train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, has_diverged
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check, read_rate
 
 __all__ = ["check_alpha_edge", "check_he_init", "check_scaled_lr", "check_xavier_init"]
 
@@ -538,13 +538,9 @@ class AlphaEdge(ValueExercise):
         return measured_edge(c["d"], c["problem_seed"], c["batch"], c["first_seed"])
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if isinstance(got, Raised):
-            return f"reading your answer raised {got}"
-        if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
-            return f"expected a number, got a value of type {type(got).__name__}"
-        lr = float(got)
-        if not math.isfinite(lr) or lr <= 0:
-            return f"a learning rate is a positive number, got {lr!r}"
+        lr, problem = read_rate(got)
+        if problem is not None:
+            return problem
         c = case.data
         edge = self.expected(case)
         ratio = lr / edge

@@ -29,7 +29,7 @@ from ..optimizers import SGD
 from ..problems import load_digits, train_val_split, two_moons
 from ..schedules import one_cycle
 from ..train import History, lr_find, suggest_steepest, supervised_objective, train
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, ValueExercise, make_check, read_rate
 
 __all__ = [
     "DIAGNOSES",
@@ -614,13 +614,9 @@ class AlphaDigits(ValueExercise):
         return 0.02
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if isinstance(got, Raised):
-            return f"reading your answer raised {got}"
-        if not isinstance(got, int | float | np.floating | np.integer) or isinstance(got, bool):
-            return f"expected a number, got a value of type {type(got).__name__}"
-        lr = float(got)
-        if not math.isfinite(lr) or lr <= 0:
-            return f"a learning rate is a positive number, got {lr!r}"
+        lr, problem = read_rate(got)
+        if problem is not None:
+            return problem
         loss, diverged = digits_run(lr, case.data["seed"])
         if not diverged and loss < DIGITS_TARGET:
             return None
