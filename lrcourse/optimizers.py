@@ -112,9 +112,12 @@ def _check_grad(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
             f"{name} must be an array of real numbers, got {name} of dtype {grad.dtype}"
         )
     check_same_shape(param, grad, name)
-    # One dot product screens the whole gradient (any NaN or inf makes it non-finite) at half
-    # the cost of np.isfinite; the element-wise check only runs to confirm and word the error.
-    if not math.isfinite(np.vdot(grad, grad)):
+    # One sum screens the whole gradient (a NaN or an inf anywhere makes it non-finite) without
+    # np.isfinite's boolean copy; the element-wise check only runs to confirm and word the
+    # error. Not np.dot: its BLAS threads keep spinning on the cores the update needs.
+    with np.errstate(over="ignore", invalid="ignore"):
+        screen = np.sum(grad)
+    if not math.isfinite(screen):
         check_finite_array(grad, name)
     return grad
 
