@@ -10,6 +10,7 @@ from lrcourse.grading.plugins import (
     GuardedOverwriteCells,
     HideHiddenTests,
     SafeExecute,
+    TagTestCells,
 )
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
@@ -55,6 +56,7 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.SaveCells",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
+    TagTestCells,  # Run All goes on past a failing test cell
     "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]

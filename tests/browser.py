@@ -44,6 +44,10 @@ class Server:
 def start_server(root: Path, home: Path, python: str = sys.executable) -> Server:
     """JupyterLab + Voila on 127.0.0.1 with a token and isolated config/runtime/settings."""
     home.mkdir(parents=True, exist_ok=True)
+    # no "would you like news?" toast over the page
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port = free_port(18800)
     token = "browser-test-token"
     env = dict(
@@ -58,6 +62,7 @@ def start_server(root: Path, home: Path, python: str = sys.executable) -> Server
         "--ServerApp.open_browser=False", f"--ServerApp.root_dir={root}", "--allow-root",
         f"--VoilaConfiguration.extension_denylist={json.dumps(VOILA_DENY)}",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",  # tests watch JupyterLab's session context
     ]
     log = (home / "server.log").open("w")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,

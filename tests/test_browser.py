@@ -6,7 +6,6 @@ installs Debian's chromium.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from pathlib import Path
@@ -121,28 +120,58 @@ def wait_until(condition, timeout: float, what: str) -> None:
         time.sleep(0.25)
 
 
+# JavaScript run in JupyterLab: the notebook panel's session context is the truth about
+# the kernel (the toolbar's execution indicator alone races with kernel start-up).
+SESSION_READY = """async () => {
+    const app = window.jupyterapp;
+    const panel = app && app.shell.currentWidget;
+    if (!panel || !panel.sessionContext) { return "no notebook yet"; }
+    const context = panel.sessionContext;
+    await context.ready;
+    if (!context.session || !context.session.kernel) {
+        await context.changeKernel({name: "python3"});
+    }
+    const kernel = context.session.kernel;
+    return kernel.connectionStatus + "/" + kernel.status;
+}"""
+RUN_ALL = """async () => {
+    const app = window.jupyterapp;
+    await app.commands.execute("notebook:run-all-cells");
+    return "ok";
+}"""
+KERNEL_STATE = """() => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    return kernel.connectionStatus + "/" + kernel.status;
+}"""
+
+
 @pytest.mark.skipif("01_learning_rate" not in RELEASED, reason="section 01 not released")
 def test_jupyterlab_runs_section_01_and_its_slider_updates_the_plot(page, server):
     name = "01_learning_rate.ipynb"
     page.goto(f"{server.url}/lab/tree/{name}?token={server.token}", timeout=180_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=180_000)
-    # the server's view of the session: a kernel that a client is connected to, and idle
-    wait_until(lambda: _kernel_idle_and_connected(server, name), 120, "an idle, connected kernel")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext",
                            timeout=60_000)
-    page.locator(".jp-Notebook").first.click()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    page.wait_for_selector(".lrcourse-explorer .lrcourse-alpha .noUi-handle", timeout=120_000)
-    wait_until(lambda: _kernel_idle_and_connected(server, name), 120, "Run All to finish")
+    wait_until(lambda: page.evaluate(SESSION_READY) == "connected/idle", 120,
+               "a connected, idle kernel")
+    assert _kernel_idle_and_connected(server, name)  # the server agrees
+    page.evaluate(RUN_ALL)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:  # JupyterLab renders far-away cells lazily: wait for the handle to exist
+        page.wait_for_selector(".lrcourse-explorer .lrcourse-alpha .noUi-handle",
+                               state="attached", timeout=120_000)
+        wait_until(lambda: page.evaluate(KERNEL_STATE) == "connected/idle", 120,
+                   "Run All to finish")
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab-01-after-run-all.png"))
     explorer = page.locator(".lrcourse-explorer").first
     before, after, src_before, src_after = move_and_wait(page, explorer)
     assert after != before and src_after != src_before
     # no stale moves: the readout reports the value the slider shows now
     shown = explorer.locator(".lrcourse-alpha .widget-readout").inner_text().strip()
     assert f"α: {float(shown):.3g}" in after
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "jupyterlab-01.png"))
+    explorer.screenshot(path=str(ARTIFACTS / "jupyterlab-01.png"))
 
 
 def test_screenshots_are_not_kept_in_git():

@@ -154,3 +154,11 @@ def test_duplicate_grade_ids_are_reported(tmp_path):
                                      nbformat.v4.new_code_cell("b = 2", metadata=json.loads(
                                          json.dumps(meta)))])
     assert any("repeats cell 1" in p for p in validate_source(notebook_path(course, "01_bad")))
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_test_cells_let_run_all_go_on_past_them(name):
+    nb = nbformat.read(notebook_path(COURSE, name, "release"), as_version=4)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+             and not c.metadata["nbgrader"].get("solution")]
+    assert tests and all("raises-exception" in c.metadata.get("tags", []) for c in tests)

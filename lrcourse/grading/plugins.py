@@ -310,3 +310,23 @@ class CourseClearSolutions(_ClearSolutions):
         cell.source = "\n".join(out)
         # regions inside blocks (function bodies) get nbgrader's own stub
         return super()._replace_solution_region(cell, language) or replaced
+
+
+class TagTestCells(Preprocessor):
+    """Tag every test cell ``raises-exception`` in the student release.
+
+    JupyterLab's Run All (and nbclient) go on past a cell with that tag when it
+    raises, so a learner who runs everything sees each unfinished exercise's
+    diagnosis in its test cell and still gets every explanation and explorer
+    below it.
+    """
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
+        return cell, resources

@@ -102,7 +102,8 @@ class ParabolaExplorer(Explorer):
         self.loss_line.set_data(np.arange(loss.size)[np.isfinite(loss)],
                                 np.maximum(loss[np.isfinite(loss)], 1e-300))
         status, items = outcome(self.result, self.regimes, i)
-        self.path_line.set_color(REGIME_COLOURS[status])
+        for line in (self.path_line, self.loss_line):
+            line.set_color(REGIME_COLOURS[status])
         lam = self.problem.curvature
         items = {"α": f"{self.lrs[i]:.3g}", "αλ": f"{self.lrs[i] * lam:.3g}", **items}
         return format_readout(items, status)
