@@ -27,7 +27,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("verb", ["lab", "release", "grade"])
+@pytest.mark.parametrize("verb", ["lab", "release", "grade", "check"])
 def test_every_verb_has_help(verb):
     result = run(verb, "--help")
     assert result.returncode == 0
@@ -184,3 +184,17 @@ def test_lab_serves_the_workspace_notebooks_and_keeps_edits_across_runs(tmp_path
         assert first == "learner was here"
     finally:
         stop(proc)
+
+
+def test_check_of_a_file_that_is_not_a_notebook_is_one_line(tmp_path):
+    bad = tmp_path / "mine.ipynb"
+    bad.write_text("{ not json")
+    result = run("check", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not a readable notebook" in lines[0]
+
+
+def test_check_of_a_missing_notebook_says_so(tmp_path):
+    result = run("check", str(tmp_path / "nowhere.ipynb"))
+    assert result.returncode == 2 and "no such notebook" in result.stderr
