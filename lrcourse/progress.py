@@ -2,18 +2,22 @@
 
 In a notebook, :func:`progress` shows a progress bar that fills as the loop
 runs; anywhere else (tests, scripts, the grader) it is silent and costs
-nothing.
+nothing. Inside ``with silenced():`` it is silent in a notebook too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-__all__ = ["in_notebook", "progress"]
+__all__ = ["in_notebook", "progress", "silenced"]
 
 T = TypeVar("T")
+
+_silenced = contextvars.ContextVar("lrcourse_progress_silenced", default=False)
 
 
 def in_notebook() -> bool:
@@ -26,8 +30,29 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Show no progress bars for the library calls made inside the block.
+
+    For a cell that runs many short searches in a loop (one bar each would fill the page), or
+    an explorer that trains when it is built (a bar is a widget without a static picture, so an
+    exported notebook would show an empty box). Nothing else is hidden: printed output,
+    figures and warnings still appear.
+
+    Example:
+        >>> with silenced():
+        ...     sum(progress(range(5), description="counting"))  # no bar, even in a notebook
+        10
+    """
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
 def progress(items: Iterable[T], total: int | None = None, description: str = "") -> Iterator[T]:
-    """Yield ``items`` unchanged, showing a progress bar in a notebook.
+    """Yield ``items`` unchanged, showing a progress bar in a notebook (unless :func:`silenced`).
 
     Args:
         items: what to iterate over.
@@ -43,7 +68,7 @@ def progress(items: Iterable[T], total: int | None = None, description: str = ""
             total = len(items)  # type: ignore[arg-type]
         except TypeError:
             total = None
-    if not in_notebook() or not total:
+    if not total or _silenced.get() or not in_notebook():
         yield from items
         return
 

@@ -18,20 +18,33 @@ so each run equals ``lrcourse.optimizers.sgd_step`` with ``lr=α, momentum=β`` 
 A run that diverges (:func:`lrcourse.train.has_diverged`: its loss goes non-finite or
 explodes) is frozen at that step without any warning: ``diverged_at`` records the step, its
 loss there is kept and the rest of its row is NaN.
+
+:func:`sweep_mlp` does the same for a small network: it trains one ReLU MLP with SGD many times
+(other rates, schedules, momenta, weight decays, seeds or data sets), with a leading axis of
+runs on every parameter, and each run equals ``lrcourse.train.train`` number for number.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ._validate import check_int, check_nonnegative
-from .train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, has_diverged
+from ._validate import check_index_array, check_int, check_nonnegative, check_positive
+from .nn import MLP
+from .train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, History, has_diverged
 
-__all__ = ["REGIMES", "SweepResult", "sweep", "sweep_sgd"]
+__all__ = [
+    "REGIMES",
+    "MLPSweep",
+    "SweepResult",
+    "minibatches",
+    "sweep",
+    "sweep_mlp",
+    "sweep_sgd",
+]
 
 REGIMES = ("converges", "oscillates", "diverges", "too slow")
 """The labels of :meth:`SweepResult.regime`."""
@@ -369,18 +382,9 @@ def sweep_sgd(
     )
     _check_divergence(divergence_factor, divergence_floor)
     n = len(loss.X)
-    if batch_size is None:
-        batch_size = n
-    check_int(batch_size, "batch_size", minimum=1)
-    if batch_size > n:
-        raise ValueError(
-            f"batch_size must be at most the number of rows n={n}, got batch_size={batch_size}"
-        )
-    rng = np.random.default_rng(seed)
-    if batch_size == n:
+    batches = minibatches(n, batch_size, steps, seed)
+    if batches is None:
         batches = [np.arange(n)] * steps
-    else:
-        batches = [rng.choice(n, size=batch_size, replace=False) for _ in range(steps)]
     with np.errstate(all="ignore"):
         out = _heavy_ball(
             loss.loss,
@@ -397,6 +401,39 @@ def sweep_sgd(
     return _result(grid, lr, mom, bool(nesterov), out, loss)
 
 
+def minibatches(n: int, batch_size: int | None, steps: int, seed: int = 0) -> np.ndarray | None:
+    """The rows of the mini-batch of every update, drawn as :func:`sweep_sgd` draws them.
+
+    ``idx_k = rng.choice(n, batch_size, replace=False)`` for k = 0, 1, ..., steps - 1, with
+    ``rng = np.random.default_rng(seed)``: fresh, independent draws, the ones
+    :func:`lrcourse.train.train` makes with the same seed.
+
+    Args:
+        n: the number of rows.
+        batch_size: rows per batch (1 .. n), or None for the full batch.
+        steps: the number of batches.
+        seed: the seed of the draws.
+
+    Returns:
+        The indices, shape ``(steps, batch_size)``; None for the full batch (None or n).
+
+    Example:
+        >>> minibatches(10, 3, steps=2, seed=0)
+        array([[5, 9, 6],
+               [9, 8, 0]])
+    """
+    if batch_size is None or batch_size == n:
+        return None
+    check_int(batch_size, "batch_size", minimum=1)
+    if batch_size > n:
+        raise ValueError(
+            f"batch_size must be at most the number of rows n={n}, got batch_size={batch_size}"
+        )
+    rng = np.random.default_rng(seed)
+    return np.array([rng.choice(n, size=batch_size, replace=False) for _ in range(steps)],
+                    dtype=np.intp).reshape(steps, batch_size)
+
+
 def _check_divergence(factor: float | None, floor: float) -> None:
     if factor is not None:
         if isinstance(factor, bool) or not isinstance(factor, int | float | np.number):
@@ -407,3 +444,427 @@ def _check_divergence(factor: float | None, floor: float) -> None:
                 f"got divergence_factor={factor!r}"
             )
     check_nonnegative(floor, "divergence_floor")
+
+
+# ---------------------------------------------------------------------------------------------
+# Many training runs of a small MLP
+
+
+@dataclass(eq=False)
+class MLPSweep:
+    """The runs of :func:`sweep_mlp`; the leading axes of every array index the runs.
+
+    Attributes:
+        lr: ``lr[..., t]``, the rate of update t, shape ``(*runs, steps)``.
+        momentum: ``momentum[..., t]``, the momentum of update t, shape ``(*runs, steps)``.
+        weight_decay: the L2 coefficient of each run, shape ``runs``.
+        loss: ``loss[..., k]``, the loss of the batch drawn at step k (what ``History.loss``
+            records), shape ``(*runs, steps + 1)``; NaN after the step where a run diverged.
+        val_steps: the steps at which validation was measured, shape (V,), or None.
+        val_loss: the loss on the validation set at those steps, ``(*runs, V)``, or None.
+        train_loss: the loss on the whole training set at those steps, ``(*runs, V)``, or None.
+        diverged_at: the step at which each run diverged, -1 for runs that did not.
+        final_train_loss: the loss on the whole training set after the last update, NaN for
+            runs that diverged.
+        params: the final parameters, one array ``(R, *shape)`` per layer (W1, b1, W2, ...),
+            the R runs flattened in order. A diverged run keeps the parameters it had when it
+            diverged, as ``train`` does.
+        best_params: the parameters of each run at its lowest validation loss (the first on
+            ties), like ``params``, or None (see ``keep_best``).
+    """
+
+    lr: np.ndarray
+    momentum: np.ndarray
+    weight_decay: np.ndarray
+    loss: np.ndarray
+    val_steps: np.ndarray | None
+    val_loss: np.ndarray | None
+    train_loss: np.ndarray | None
+    diverged_at: np.ndarray
+    final_train_loss: np.ndarray
+    params: list[np.ndarray]
+    best_params: list[np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.diverged_at)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the runs (``(R,)``, or what :meth:`reshape` made of it)."""
+        return self.diverged_at.shape
+
+    def reshape(self, *shape: int) -> MLPSweep:
+        """The same runs with their leading axes reshaped (e.g. to settings x seeds).
+
+        ``params`` and ``best_params`` keep one flat axis of runs.
+        """
+        def lead(a: np.ndarray | None, tail: int) -> np.ndarray | None:
+            return None if a is None else a.reshape(*shape, *a.shape[a.ndim - tail:])
+
+        return replace(self, lr=lead(self.lr, 1), momentum=lead(self.momentum, 1),
+                       weight_decay=lead(self.weight_decay, 0), loss=lead(self.loss, 1),
+                       val_loss=lead(self.val_loss, 1), train_loss=lead(self.train_loss, 1),
+                       diverged_at=lead(self.diverged_at, 0),
+                       final_train_loss=lead(self.final_train_loss, 0))
+
+    def history(self, i: int | tuple[int, ...]) -> History:
+        """Run ``i`` as the :class:`lrcourse.train.History` that ``train`` would have returned."""
+        stop = int(self.diverged_at[i])
+        n = self.loss.shape[-1] if stop < 0 else stop + 1
+        val, steps = None, None
+        if self.val_loss is not None:
+            keep = self.val_steps < n if stop < 0 else self.val_steps < stop
+            val, steps = self.val_loss[i][keep].copy(), self.val_steps[keep].copy()
+        return History(
+            loss=self.loss[i][:n].copy(), lr=self.lr[i][: n - 1].copy(), val_loss=val,
+            val_steps=steps, diverged=stop >= 0, diverged_at=None if stop < 0 else stop,
+            reason=None if stop < 0 else "diverged",
+        )
+
+    def logits(self, X: np.ndarray, best: bool = False) -> np.ndarray:
+        """The outputs of every run's network on inputs X (n, d): shape (R, n, classes).
+
+        Args:
+            X: the inputs, shared by all runs.
+            best: use ``best_params`` (the weights early stopping would keep) instead of
+                the final ones.
+        """
+        params = self.best_params if best else self.params
+        if params is None:
+            raise ValueError("best=True needs the runs of sweep_mlp(..., keep_best=True)")
+        return _forward(params, np.asarray(X, dtype=float))[-1]
+
+    @property
+    def best_index(self) -> np.ndarray:
+        """Index of the lowest validation loss of each run (the first one on ties)."""
+        return np.argmin(np.where(np.isnan(self.val_loss), np.inf, self.val_loss), axis=-1)
+
+    def _at_best(self, values: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(values, self.best_index[..., None], axis=-1)[..., 0]
+
+    @property
+    def best_step(self) -> np.ndarray:
+        """The step of each run's lowest validation loss: where early stopping would restore."""
+        return self.val_steps[self.best_index]
+
+    @property
+    def best_val(self) -> np.ndarray:
+        """Each run's lowest validation loss."""
+        return self._at_best(self.val_loss)
+
+    @property
+    def gap_at_best(self) -> np.ndarray:
+        """Validation minus training loss at each run's best step."""
+        return self.best_val - self._at_best(self.train_loss)
+
+    @property
+    def final_val(self) -> np.ndarray:
+        """Validation loss at the last measurement (NaN for a run that diverged)."""
+        return self.val_loss[..., -1]
+
+    @property
+    def final_gap(self) -> np.ndarray:
+        """Validation minus training loss at the last measurement (NaN if diverged)."""
+        return self.val_loss[..., -1] - self.train_loss[..., -1]
+
+
+def _per_run(value: Any, runs: int, steps: int | None, name: str) -> np.ndarray:
+    """One number for all runs, one per run (runs,), or, with ``steps``, one per run and update
+    (runs, steps): broadcast to (runs,) or (runs, steps). Finite and >= 0."""
+    a = np.asarray(value, dtype=float)
+    shapes = [(), (runs,)] + ([(runs, steps)] if steps is not None else [])
+    if a.shape not in shapes:
+        raise ValueError(
+            f"{name} must be a number, one value per run ({runs},)"
+            + (f" or one per run and update ({runs}, {steps})" if steps is not None else "")
+            + f", got {name} of shape {a.shape}"
+        )
+    if not np.all(np.isfinite(a) & (a >= 0)):
+        raise ValueError(f"{name} must hold finite numbers >= 0, got {name} containing "
+                         f"{a[~(np.isfinite(a) & (a >= 0))].ravel()[0]!r}")
+    if a.ndim == 1 and steps is not None:
+        a = a[:, None]
+    return np.broadcast_to(a, (runs,) if steps is None else (runs, steps))
+
+
+def _forward(params: list[np.ndarray], X: np.ndarray) -> list[np.ndarray]:
+    """Inputs and layer outputs ``[X, h_1, ..., h_L]`` of R stacked ReLU MLPs (X: (n, d) shared,
+    or (R, n, d)), computed as ``MLP.forward`` computes one."""
+    hs = [X]
+    layers = len(params) // 2
+    for layer in range(layers):
+        h = np.matmul(hs[-1], params[2 * layer])
+        h += params[2 * layer + 1][:, None, :]
+        if layer < layers - 1:
+            np.maximum(h, 0.0, out=h)
+        hs.append(h)
+    return hs
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-run mean softmax cross-entropy and its gradient with respect to the logits (R, n, C),
+    number for number as ``lrcourse.nn.softmax_cross_entropy`` computes them run by run.
+
+    ``labels``: the class of each row, (n,) shared by the runs or (R, n).
+    """
+    runs, n, classes = logits.shape
+    # A loop over the short class axis is much faster than a NumPy reduction along it, and
+    # gives the same numbers: the maximum is exact, and NumPy adds fewer than 8 terms in
+    # order, left to right.
+    top = logits[..., 0].copy()
+    for c in range(1, classes):
+        np.maximum(top, logits[..., c], out=top)
+    shifted = logits - top[..., None]
+    exps = np.exp(shifted)
+    if classes < 8:
+        total = exps[..., 0].copy()
+        for c in range(1, classes):
+            total += exps[..., c]
+    else:
+        total = exps.sum(axis=-1)
+    log_probs = shifted - np.log(total)[..., None]
+    at_label = (np.arange(runs)[:, None], np.arange(n), labels)
+    loss = -log_probs[at_label].mean(axis=-1)
+    grad = np.exp(log_probs)
+    grad[at_label] -= 1.0
+    grad /= n
+    return loss, grad
+
+
+def _layer_views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Views of the rows of ``flat`` (R, P) as per-layer arrays (R, *shape), in order."""
+    views, start = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        views.append(flat[:, start:start + size].reshape(len(flat), *shape))
+        start += size
+    return views
+
+
+def _data(X: Any, y: Any, runs: int, classes: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (n, d) or (runs, n, d) as floats, and their integer labels (n,) or (runs, n)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim not in (2, 3) or (X.ndim == 3 and len(X) != runs):
+        raise ValueError(f"{name} must have shape (n, d), or ({runs}, n, d) for one set per run, "
+                         f"got {name} of shape {X.shape}")
+    label = "y" if name == "X" else "y_val"
+    if y.shape != X.shape[:-1]:
+        raise ValueError(f"{label} must have one label per row of {name}, shape {X.shape[:-1]}, "
+                         f"got {label} of shape {y.shape}")
+    return X, check_index_array(y.reshape(-1), label, classes).reshape(y.shape)
+
+
+def sweep_mlp(
+    sizes: list[int],
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: Any,
+    steps: int,
+    *,
+    momentum: Any = 0.0,
+    weight_decay: Any = 0.0,
+    seed: Any = 0,
+    batch_size: int | None = None,
+    batch_seed: Any = 0,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    val_every: int | None = None,
+    keep_best: bool = False,
+    loss_scale: float = 1.0,
+) -> MLPSweep:
+    """Train a ReLU MLP with SGD many times at once: one NumPy computation for all the runs.
+
+    Run r is, number for number (with ``loss_scale = 1``)::
+
+        net = MLP(sizes, seed=seed[r])                   # ReLU, He initialisation
+        obj = supervised_objective(net, X[r], y[r], batch_size, X_val=X_val[r], y_val=y_val[r])
+        opt = SGD(net.params, lr=lr[r, 0], momentum=momentum[r, 0],
+                  weight_decay=weight_decay[r])
+        train(obj, opt, steps, schedule=lambda t: lr[r, t],
+              momentum_schedule=lambda t: momentum[r, t], val_every=val_every,
+              seed=batch_seed[r])
+
+    that is, at every step t = 0 .. steps, on the batch drawn by ``rng.choice(n, batch_size,
+    replace=False)`` from ``default_rng(batch_seed[r])`` (the whole set when ``batch_size`` is
+    None), with the softmax cross-entropy L and ``g_t = ∇L(θ_t) + λ θ_t``::
+
+        stop if L diverges (lrcourse.train.has_diverged) or g_t is not finite
+        b_t = g_t at the first update with μ_t ≠ 0,  b_t = μ_t b_{t-1} + g_t after it
+        θ_{t+1} = θ_t - α_t b_t      (α_t g_t while μ_t = 0)
+
+    and every ``val_every`` steps the loss on the validation set and on the whole training
+    set. A diverged run keeps the parameters it had when it diverged, its later losses are NaN,
+    and nothing warns. ``loss_scale`` multiplies the loss (so every gradient), as summing the
+    loss over a batch instead of averaging it would.
+
+    Args:
+        sizes: the layer widths of the MLP.
+        X, y: the training set, inputs (n, d) and integer labels (n,) shared by all runs, or
+            one set per run, (R, n, d) and (R, n).
+        lr: the rates α >= 0, one per run (R,), or per run and update (R, steps): a schedule.
+        steps: the number of updates of each run.
+        momentum: SGD momentum μ in [0, 1): a number, one per run, or per run and update.
+        weight_decay: the L2 coefficient λ >= 0, a number or one per run.
+        seed: the seed of the initialisation, a number or one per run.
+        batch_size: rows per mini-batch, or None for full-batch gradient descent.
+        batch_seed: the seed of the mini-batch draws (``train``'s ``seed``), a number or one
+            per run; runs with the same seed (and data) see the same batches.
+        X_val, y_val: a validation set, shared or per run like X and y.
+        val_every: measure the validation and training losses every that many steps, from
+            step 0 (needs X_val and y_val), or None.
+        keep_best: also keep each run's parameters at its lowest validation loss.
+        loss_scale: a factor on the loss (> 0).
+
+    Returns:
+        An :class:`MLPSweep` of R runs.
+
+    Example:
+        >>> from lrcourse.problems import two_moons
+        >>> data = two_moons(100, noise=0.2, seed=0)
+        >>> runs = sweep_mlp([2, 8, 2], data.X, data.y, lr=[0.01, 0.3, 3.0, 100.0], steps=100)
+        >>> runs.final_train_loss.round(3), runs.diverged_at
+        (array([0.495, 0.318, 0.113,   nan]), array([-1, -1, -1,  2]))
+
+        The third run is the library's training loop, number for number:
+
+        >>> from lrcourse.optimizers import SGD
+        >>> from lrcourse.train import supervised_objective, train
+        >>> net = MLP([2, 8, 2], seed=0)
+        >>> h = train(supervised_objective(net, data.X, data.y), SGD(net.params, lr=3.0), 100)
+        >>> bool(np.array_equal(h.loss, runs.loss[2]))
+        True
+    """
+    steps = check_int(steps, "steps", minimum=0)
+    sizes = list(sizes)
+    rates = np.asarray(lr, dtype=float)
+    if rates.ndim not in (1, 2):
+        raise ValueError(f"lr must hold one rate per run (R,) or per run and update "
+                         f"(R, {steps}), got lr of shape {rates.shape}")
+    R = len(rates)
+    rates = _per_run(rates, R, steps, "lr")
+    momenta = _per_run(momentum, R, steps, "momentum")
+    if np.any(momenta >= 1):
+        raise ValueError(f"momentum must be in [0, 1), got momentum containing "
+                         f"{momenta[momenta >= 1].ravel()[0]!r}")
+    decay = _per_run(weight_decay, R, None, "weight_decay")
+    init_seeds = _per_run(seed, R, None, "seed").astype(np.int64)
+    batch_seeds = _per_run(batch_seed, R, None, "batch_seed").astype(np.int64)
+    check_positive(loss_scale, "loss_scale")
+    X, y = _data(X, y, R, sizes[-1], "X")
+    validate = val_every is not None
+    if validate:
+        check_int(val_every, "val_every", minimum=1)
+        if X_val is None or y_val is None:
+            raise ValueError(f"val_every needs X_val and y_val, got val_every={val_every} "
+                             "without a validation set")
+        X_val, y_val = _data(X_val, y_val, R, sizes[-1], "X_val")
+    elif keep_best:
+        raise ValueError("keep_best needs validation losses to pick the best step: give "
+                         "X_val, y_val and val_every, got keep_best=True and val_every=None")
+
+    # All the parameters of a run live in one row of `theta` (R, P), the layers are views into
+    # it, and likewise the gradients in `grad`: the divergence check and the update are then
+    # single operations over every run and every parameter.
+    shapes = [shape for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
+              for shape in ((fan_in, fan_out), (fan_out,))]
+    theta = np.empty((R, sum(math.prod(shape) for shape in shapes)))
+    grad, buffer = np.empty_like(theta), np.zeros_like(theta)
+    params, grads = _layer_views(theta, shapes), _layer_views(grad, shapes)
+    nets = {int(s): MLP(sizes, seed=int(s)).params for s in np.unique(init_seeds)}
+    for r, s in enumerate(init_seeds):
+        for p, value in zip(params, nets[int(s)], strict=True):
+            p[r] = value
+    n = X.shape[-2]
+    full_batch = batch_size is None or batch_size >= n
+    if not full_batch:  # the draws of `train`, one sequence per batch seed
+        drawn = {int(s): minibatches(n, batch_size, steps + 1, int(s))
+                 for s in np.unique(batch_seeds)}
+        batches = np.array([drawn[int(s)] for s in batch_seeds])  # (R, steps + 1, batch)
+        if X.ndim == 3:
+            rows = np.arange(R)[:, None]
+        elif len(drawn) == 1:  # shared data and batches: one (batch, d) input for all runs
+            batches = batches[0]
+
+    loss = np.full((R, steps + 1), np.nan)
+    n_val = steps // val_every + 1 if validate else 0
+    val_loss, train_loss = np.full((R, n_val), np.nan), np.full((R, n_val), np.nan)
+    diverged_at = np.full(R, -1)
+    alive = np.ones(R, dtype=bool)
+    lowest, best_val = np.full(R, np.inf), np.full(R, np.inf)
+    best_theta = theta.copy() if keep_best else None
+    started = np.zeros(R, dtype=bool)  # whether a run's momentum buffer holds a gradient
+    layers = len(sizes) - 1
+    decays, uses_momentum = bool(np.any(decay)), bool(np.any(momenta))
+
+    def full_loss(inputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return loss_scale * _cross_entropy(_forward(params, inputs)[-1], labels)[0]
+
+    with np.errstate(all="ignore"):
+        for t in range(steps + 1):
+            if full_batch:
+                Xb, yb = X, y
+            elif X.ndim == 3:
+                Xb, yb = X[rows, batches[:, t]], y[rows, batches[:, t]]
+            else:
+                Xb, yb = X[batches[..., t, :]], y[batches[..., t, :]]
+            hs = _forward(params, Xb)
+            value, g = _cross_entropy(hs[-1], yb)
+            if loss_scale != 1:
+                value *= loss_scale
+                g *= loss_scale
+            # backpropagation, as MLP.loss_and_grads does it
+            for layer in reversed(range(layers)):
+                if layer < layers - 1:
+                    g *= hs[layer + 1] > 0
+                np.matmul(np.swapaxes(hs[layer], -1, -2), g, out=grads[2 * layer])
+                # the sum over rows, in MLP's order (row by row), twice as fast with the rows
+                # made the outer axis
+                np.ascontiguousarray(np.swapaxes(g, 0, 1)).sum(axis=0, out=grads[2 * layer + 1])
+                if layer > 0:  # (the gradient with respect to the inputs is not needed)
+                    g = g @ np.swapaxes(params[2 * layer], -1, -2)
+
+            bad = alive & (has_diverged(value, lowest) | ~np.isfinite(grad).all(axis=1))
+            loss[alive, t] = value[alive]
+            diverged_at[bad] = t
+            alive &= ~bad
+            lowest = np.where(alive, np.minimum(lowest, value), lowest)
+
+            if validate and t % val_every == 0:
+                k = t // val_every
+                val_loss[alive, k] = full_loss(X_val, y_val)[alive]
+                fit = value if full_batch else full_loss(X, y)
+                train_loss[alive, k] = fit[alive]
+                if best_theta is not None:
+                    better = alive & (val_loss[:, k] < best_val)
+                    best_val[better] = val_loss[better, k]
+                    best_theta[better] = theta[better]
+            if t == steps or not alive.any():
+                break
+            if decays:
+                grad += decay[:, None] * theta
+            step = grad
+            if uses_momentum:
+                beta = momenta[:, t]
+                on = beta != 0
+                # torch's buffer: the gradient itself at its first use, then β b + g; a step
+                # with β = 0 leaves the buffer alone and steps along the gradient
+                fresh = on & ~started
+                buffer = np.where(fresh[:, None], grad,
+                                  np.where(on[:, None], beta[:, None] * buffer + grad, buffer))
+                started |= on
+                step = np.where(on[:, None], buffer, grad)
+            step *= rates[:, t, None]
+            np.subtract(theta, step, out=theta, where=alive[:, None])  # diverged runs stay put
+
+        if full_batch:
+            final = loss[:, -1]
+        else:
+            final = full_loss(X, y)
+    final = np.where(alive, final, np.nan)
+    return MLPSweep(
+        lr=np.array(rates), momentum=np.array(momenta), weight_decay=np.array(decay),
+        loss=loss, val_steps=np.arange(n_val) * val_every if validate else None,
+        val_loss=val_loss if validate else None, train_loss=train_loss if validate else None,
+        diverged_at=diverged_at, final_train_loss=final, params=params,
+        best_params=None if best_theta is None else _layer_views(best_theta, shapes),
+    )

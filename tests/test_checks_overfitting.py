@@ -19,7 +19,6 @@ from lrcourse.checks.overfitting import (
     moons_task,
     reference_early_stopping,
     schedule_rates,
-    train_many,
 )
 from lrcourse.nn import MLP
 from lrcourse.optimizers import SGD
@@ -30,7 +29,7 @@ from lrcourse.train import EarlyStopping, History, supervised_objective, train
 
 
 def library_run(seed, rates, weight_decay=0.0, steps=200, val_every=10):
-    """One network trained by lrcourse.train.train, as the docstring of train_many states."""
+    """One network trained by lrcourse.train.train, as moons_runs promises."""
     train_set, val_set = moons_task(seed)
     net = MLP(SIZES, seed=seed)
     objective = supervised_objective(net, train_set.X, train_set.y, batch_size=8,
@@ -50,45 +49,11 @@ def test_a_batched_run_equals_the_library_training_loop_number_for_number(settin
     runs = moons_runs([setting, {"lr": 0.01}], [seed, seed + 1], steps=200)
     rates = schedule_rates(setting["lr"], setting.get("schedule", "constant"), 200)
     history, net = library_run(seed, rates, setting.get("weight_decay", 0.0))
-    np.testing.assert_array_equal(runs.batch_loss[0, 0], history.loss)
+    np.testing.assert_array_equal(runs.loss[0, 0], history.loss)
     np.testing.assert_array_equal(runs.val_loss[0, 0], history.val_loss)
     np.testing.assert_array_equal(runs.val_steps, history.val_steps)
     flat = np.concatenate([p[0].ravel() for p in runs.params])  # run 0 = setting 0, seed 0
     np.testing.assert_array_equal(flat, np.concatenate([p.ravel() for p in net.params]))
-
-
-def test_a_diverging_run_stops_where_the_library_stops_and_is_nan_afterwards():
-    runs = moons_runs([{"lr": 30.0}, {"lr": 0.1}], [2], steps=100)
-    history, net = library_run(2, np.full(100, 30.0), steps=100)
-    assert history.diverged
-    assert runs.diverged_at[0, 0] == history.diverged_at
-    assert runs.diverged_at[1, 0] == -1
-    k = history.diverged_at
-    np.testing.assert_array_equal(runs.batch_loss[0, 0, : k + 1], history.loss)
-    assert np.all(np.isnan(runs.batch_loss[0, 0, k + 1:]))
-    assert np.isnan(runs.final_val[0, 0]) and np.isfinite(runs.final_val[1, 0])
-    for kept, library in zip(runs.params, net.params, strict=True):  # frozen where it diverged
-        np.testing.assert_array_equal(kept[0], library)
-
-
-def test_the_training_loss_is_measured_on_the_whole_training_set():
-    runs = moons_runs([{"lr": 0.2}], [4], steps=60)
-    train_set, _ = moons_task(4)
-    net = MLP(SIZES, seed=4)
-    net.set_params([p[0] for p in runs.params])
-    loss, _ = net.loss_and_grads(train_set.X, train_set.y)
-    assert runs.train_loss[0, 0, -1] == pytest.approx(loss, rel=1e-12)
-
-
-def test_keep_best_keeps_the_weights_of_the_lowest_validation_loss():
-    runs = moons_runs([{"lr": 0.3}, {"lr": 0.02}], [0], steps=300, keep_best=True)
-    _, val_set = moons_task(0)
-    for r in range(2):
-        net = MLP(SIZES, seed=0)
-        net.set_params([p[r] for p in runs.best_params])
-        loss, _ = net.loss_and_grads(val_set.X, val_set.y)
-        assert loss == pytest.approx(runs.best_val.ravel()[r], rel=1e-12)
-    assert runs.best_step[0, 0] < runs.val_steps[-1]  # α = 0.3 passed its best point
 
 
 def test_runs_summaries_agree_with_their_definitions():
@@ -117,14 +82,6 @@ def test_schedule_rates_are_the_library_schedules():
     np.testing.assert_array_equal(schedule_rates(0.2, "step"), step_decay(0.2, 250, 0.1)(t))
     with pytest.raises(ValueError, match="schedule must be one of"):
         schedule_rates(0.2, "linear")
-
-
-def test_train_many_rejects_rates_of_the_wrong_shape():
-    train_set, val_set = moons_task(0)
-    with pytest.raises(ValueError, match="lrs must hold"):
-        train_many(train_set.X, train_set.y, val_set.X, val_set.y, lrs=np.ones((2, 5)), steps=6)
-    with pytest.raises(ValueError, match="lrs must hold"):
-        train_many(train_set.X, train_set.y, val_set.X, val_set.y, lrs=[-0.1], steps=6)
 
 
 # ------------------------------------------------------------------ gap_report

@@ -12,6 +12,8 @@ import pytest
 import lrcourse.nn
 from lrcourse.nn import MLP, he_init, mse, naive_init, softmax_cross_entropy, xavier_init
 
+from .gradcheck import finite_difference_grads
+
 
 def _data(n: int = 6, d: int = 3, outputs: int = 4, loss: str = "cross_entropy", seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -19,23 +21,6 @@ def _data(n: int = 6, d: int = 3, outputs: int = 4, loss: str = "cross_entropy",
     if loss == "cross_entropy":
         return X, rng.integers(0, outputs, size=n)
     return X, rng.standard_normal((n, outputs))
-
-
-def _finite_difference_grads(f, params: list[np.ndarray], h: float = 1e-6) -> list[np.ndarray]:
-    """∂f/∂p ≈ (f(p + h) - f(p - h)) / 2h, one entry at a time, restoring each entry."""
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + h
-            up = f()
-            p[i] = saved - h
-            down = f()
-            p[i] = saved
-            g[i] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
 
 
 def _assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-6) -> None:
@@ -55,7 +40,7 @@ def test_backprop_gradients_equal_central_differences(activation, loss, init):
         p += np.random.default_rng(2).normal(0, 0.1, p.shape)  # non-zero biases too
     X, y = _data(loss=loss)
     value, grads = net.loss_and_grads(X, y, loss=loss)
-    numeric = _finite_difference_grads(lambda: net.loss_and_grads(X, y, loss=loss)[0], net.params)
+    numeric = finite_difference_grads(lambda: net.loss_and_grads(X, y, loss=loss)[0], net.params)
     assert [g.shape for g in grads] == [p.shape for p in net.params]
     for g, n in zip(grads, numeric, strict=True):
         _assert_close(g, n)
@@ -91,7 +76,7 @@ def test_activations_are_the_layer_outputs_and_activation_grads_their_loss_gradi
     net.loss_and_grads(X, y)
     for layer, (h, g) in enumerate(zip(net.activations, net.activation_grads, strict=True)):
         h = h.copy()
-        numeric = _finite_difference_grads(
+        numeric = finite_difference_grads(
             lambda h=h, layer=layer: _loss_from_layer(net, h, layer, y), [h]
         )
         _assert_close(g, numeric[0])
@@ -131,7 +116,7 @@ def test_cross_entropy_is_minus_mean_log_softmax_and_its_gradient_is_p_minus_one
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     assert loss == pytest.approx(-np.mean(np.log(p[[0, 1], y])), rel=1e-14)
     np.testing.assert_allclose(grad, (p - np.eye(3)[y]) / 2, rtol=1e-14)
-    numeric = _finite_difference_grads(lambda: softmax_cross_entropy(logits, y)[0], [logits])
+    numeric = finite_difference_grads(lambda: softmax_cross_entropy(logits, y)[0], [logits])
     _assert_close(grad, numeric[0])
 
 
@@ -177,7 +162,7 @@ def test_mse_is_the_mean_over_all_entries_like_torch():
     loss, grad = mse(pred, target)
     assert loss == (1 + 0 + 4 + 4) / 4
     np.testing.assert_array_equal(grad, 2 * (pred - target) / 4)
-    numeric = _finite_difference_grads(lambda: mse(pred, target)[0], [pred])
+    numeric = finite_difference_grads(lambda: mse(pred, target)[0], [pred])
     _assert_close(grad, numeric[0])
 
 

@@ -15,22 +15,7 @@ from lrcourse.optimizers import SGD
 from lrcourse.problems import load_digits, train_val_split
 from lrcourse.train import supervised_objective, train
 
-
-def _finite_difference_grads(f, params, h=1e-6):
-    """∂f/∂p ≈ (f(p + h) - f(p - h)) / 2h, one entry at a time, restoring each entry."""
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + h
-            up = f()
-            p[i] = saved - h
-            down = f()
-            p[i] = saved
-            g[i] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
+from .gradcheck import finite_difference_grads
 
 
 def _naive_conv2d(images, weights, bias, padding):
@@ -115,7 +100,7 @@ def test_convnet_gradients_equal_finite_differences(kwargs):
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((5, 6, 6)), rng.integers(0, 4, size=5)
     loss, grads = net.loss_and_grads(X, y)
-    numeric = _finite_difference_grads(lambda: net.loss_and_grads(X, y)[0], net.params)
+    numeric = finite_difference_grads(lambda: net.loss_and_grads(X, y)[0], net.params)
     assert [g.shape for g in grads] == [p.shape for p in net.params]
     for g, n in zip(grads, numeric, strict=True):
         np.testing.assert_allclose(g, n, rtol=1e-6, atol=1e-8)

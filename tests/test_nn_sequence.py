@@ -12,22 +12,7 @@ from lrcourse.nn import RNN, TEXT, clip_grad_norm, clip_grad_value, sequence_tas
 from lrcourse.optimizers import SGD, Adam
 from lrcourse.train import supervised_objective, train
 
-
-def _finite_difference_grads(f, params, h=1e-6):
-    """∂f/∂p ≈ (f(p + h) - f(p - h)) / 2h, one entry at a time, restoring each entry."""
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + h
-            up = f()
-            p[i] = saved - h
-            down = f()
-            p[i] = saved
-            g[i] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
+from .gradcheck import finite_difference_grads
 
 
 class Clipped:
@@ -58,7 +43,7 @@ def test_rnn_gradients_by_bptt_equal_finite_differences(task):
     for p in net.params:  # random biases too, so that no gradient is trivially zero
         p += 0.3 * np.random.default_rng(2).standard_normal(p.shape)
     loss, grads = net.loss_and_grads(task.X, task.y)
-    numeric = _finite_difference_grads(lambda: net.loss_and_grads(task.X, task.y)[0], net.params)
+    numeric = finite_difference_grads(lambda: net.loss_and_grads(task.X, task.y)[0], net.params)
     assert [g.shape for g in grads] == [p.shape for p in net.params]
     for g, n in zip(grads, numeric, strict=True):
         np.testing.assert_allclose(g, n, rtol=1e-6, atol=1e-9)

@@ -9,10 +9,20 @@ import numpy as np
 import pytest
 
 import lrcourse.sweeps
-from lrcourse.optimizers import sgd_step
-from lrcourse.problems import LinearRegressionLoss, LogisticRegressionLoss, Parabola, Quadratic
-from lrcourse.sweeps import REGIMES, sweep, sweep_sgd
-from lrcourse.train import has_diverged
+from lrcourse.nn import MLP
+from lrcourse.optimizers import SGD, sgd_step
+from lrcourse.problems import (
+    LinearRegressionLoss,
+    LogisticRegressionLoss,
+    Parabola,
+    Quadratic,
+    spirals,
+    train_val_split,
+    two_moons,
+)
+from lrcourse.schedules import cosine_annealing, one_cycle
+from lrcourse.sweeps import REGIMES, minibatches, sweep, sweep_mlp, sweep_sgd
+from lrcourse.train import has_diverged, supervised_objective, train
 
 
 def loop_sgd(landscape, lr, momentum, nesterov, x0, steps, grad=None):
@@ -27,6 +37,9 @@ def loop_sgd(landscape, lr, momentum, nesterov, x0, steps, grad=None):
                                     nesterov=nesterov)
         path = np.array(path)
         return path, landscape.loss(path)
+
+
+MOONS = (two_moons(40, noise=0.25, seed=0).X, two_moons(40, noise=0.25, seed=0).y)
 
 
 def regression(n=120, d=4, seed=0):
@@ -241,6 +254,14 @@ def test_sweep_sgd_each_run_equals_a_minibatch_loop_with_the_same_batches():
         np.testing.assert_allclose(result.loss[i], full_loss, rtol=1e-13)
 
 
+def test_minibatches_are_the_draws_of_the_training_loop():
+    rng = np.random.default_rng(7)
+    expected = [rng.choice(50, size=4, replace=False) for _ in range(6)]
+    np.testing.assert_array_equal(minibatches(50, 4, steps=6, seed=7), expected)
+    assert minibatches(50, None, steps=6) is None and minibatches(50, 50, steps=6) is None
+    assert minibatches(50, 4, steps=0).shape == (0, 4)
+
+
 def test_sweep_sgd_shares_the_batch_sequence_across_rates():
     loss = regression()
     a = sweep_sgd(loss, [0.05, 0.2, 0.05], 25, batch_size=8, seed=1)
@@ -269,6 +290,169 @@ def test_noise_makes_small_batches_diverge_below_the_full_batch_stability_limit(
     assert np.any(small.diverged_at >= 0)
 
 
+# --- many MLP training runs -----------------------------------------------------------------------
+
+
+def moons(seed=0, n=300):
+    """Two noisy moons, split in halves: (train, val)."""
+    return train_val_split(two_moons(n, noise=0.25, seed=seed), frac=0.5, seed=seed)
+
+
+def library_run(sizes, data, lr, steps, momentum=0.0, weight_decay=0.0, batch_size=None,
+                seed=0, batch_seed=0, val_every=None):
+    """One run of lrcourse.train.train, as the docstring of sweep_mlp states (lr and momentum
+    are per-update arrays)."""
+    (X, y), (X_val, y_val) = data
+    net = MLP(list(sizes), seed=seed)
+    obj = supervised_objective(net, X, y, batch_size=batch_size, X_val=X_val, y_val=y_val)
+    lr, momentum = np.broadcast_to(lr, (steps,)), np.broadcast_to(momentum, (steps,))
+    opt = SGD(net.params, lr=float(lr[0]), momentum=float(momentum[0]),
+              weight_decay=weight_decay)
+    h = train(obj, opt, steps, schedule=lambda t: lr[t],
+              momentum_schedule=(lambda t: momentum[t]) if momentum.any() else None,
+              val_every=val_every, seed=batch_seed, warn=False)
+    return h, net
+
+
+def assert_run_is_the_library_run(runs, r, history, net):
+    mine = runs.history(r)
+    assert mine.diverged == history.diverged and mine.diverged_at == history.diverged_at
+    np.testing.assert_array_equal(mine.loss, history.loss)
+    np.testing.assert_array_equal(mine.lr, history.lr)
+    if history.val_loss is not None:
+        np.testing.assert_array_equal(mine.val_loss, history.val_loss)
+        np.testing.assert_array_equal(mine.val_steps, history.val_steps)
+    flat = np.concatenate([p[r].ravel() for p in runs.params])  # frozen where it diverged
+    np.testing.assert_array_equal(flat, np.concatenate([p.ravel() for p in net.params]))
+
+
+def test_sweep_mlp_each_run_equals_the_library_training_loop_number_for_number():
+    tr, va = moons()
+    data = ((tr.X, tr.y), (va.X, va.y))
+    lrs = [0.01, 0.3, 2.0, 500.0]
+    runs = sweep_mlp([2, 8, 2], tr.X, tr.y, lrs, 40, momentum=0.5, weight_decay=1e-3,
+                     X_val=va.X, y_val=va.y, val_every=5, batch_size=16, batch_seed=3)
+    for i, lr in enumerate(lrs):
+        h, net = library_run([2, 8, 2], data, lr, 40, momentum=0.5, weight_decay=1e-3,
+                             batch_size=16, batch_seed=3, val_every=5)
+        assert_run_is_the_library_run(runs, i, h, net)
+        if not h.diverged:
+            full = net.loss_and_grads(tr.X, tr.y)[0]
+            assert runs.final_train_loss[i] == full
+    assert runs.diverged_at[-1] >= 0 and np.isnan(runs.final_train_loss[-1])
+
+
+def test_sweep_mlp_schedules_with_their_momentum_cycle_run_as_in_the_library():
+    tr, va = moons()
+    data = ((tr.X, tr.y), (va.X, va.y))
+    t = np.arange(30)
+    cycle = one_cycle(1.0, 30)
+    momentum = np.stack([cycle.momentum(t), np.where(t < 5, 0.0, 0.9),
+                         np.where((t >= 10) & (t < 15), 0.0, 0.9)])
+    lrs = np.stack([cycle(t), cosine_annealing(0.5, 30)(t), np.full(30, 0.2)])
+    runs = sweep_mlp([2, 8, 8, 2], tr.X, tr.y, lrs, 30, momentum=momentum, batch_size=32)
+    for r in range(3):  # (runs 1 and 2 switch momentum off for a while, as torch allows)
+        h, net = library_run([2, 8, 8, 2], data, lrs[r], 30, momentum=momentum[r],
+                             batch_size=32)
+        assert_run_is_the_library_run(runs, r, h, net)
+
+
+@pytest.mark.parametrize("classes", [3, 10])
+def test_sweep_mlp_equals_the_library_for_more_classes(classes):
+    tr, va = train_val_split(spirals(300, classes=classes, noise=0.2, seed=0), frac=0.5, seed=0)
+    data = ((tr.X, tr.y), (va.X, va.y))
+    runs = sweep_mlp([2, 16, classes], tr.X, tr.y, [0.1, 1.0], 25, batch_size=20, seed=[1, 2],
+                     X_val=va.X, y_val=va.y, val_every=5)
+    for r, lr in enumerate([0.1, 1.0]):
+        h, net = library_run([2, 16, classes], data, lr, 25, batch_size=20, seed=r + 1,
+                             val_every=5)
+        assert_run_is_the_library_run(runs, r, h, net)
+
+
+@pytest.mark.parametrize(("lr", "schedule", "weight_decay"),
+                         [(0.3, "constant", 0.0), (0.1, "cosine", 1e-2), (30.0, "constant", 0.0)])
+def test_sweep_mlp_runs_on_their_own_data_and_seeds_equal_the_library(lr, schedule,
+                                                                       weight_decay):
+    # section 07's setting: 40 points per run, a 2-32-32-2 network, batches of 8, each run
+    # with its own data, initialisation and batches
+    tasks = [moons(seed, n=240) for seed in (0, 1)]
+    rates = np.full(100, lr) if schedule == "constant" else cosine_annealing(lr, 100)(
+        np.arange(100))
+    X, y = np.array([t.X[:40] for t, _ in tasks]), np.array([t.y[:40] for t, _ in tasks])
+    X_val, y_val = np.array([v.X for _, v in tasks]), np.array([v.y for _, v in tasks])
+    runs = sweep_mlp([2, 32, 32, 2], X, y, np.stack([rates, rates]), 100,
+                     weight_decay=weight_decay, seed=[0, 1], batch_size=8,
+                     batch_seed=[1000, 1001], X_val=X_val, y_val=y_val, val_every=10)
+    for r in range(2):
+        h, net = library_run([2, 32, 32, 2], ((X[r], y[r]), (X_val[r], y_val[r])), rates, 100,
+                             weight_decay=weight_decay, batch_size=8, seed=r,
+                             batch_seed=1000 + r, val_every=10)
+        assert_run_is_the_library_run(runs, r, h, net)
+        if h.diverged:  # the losses after a divergence are NaN
+            k = h.diverged_at
+            assert np.all(np.isnan(runs.loss[r, k + 1:]))
+            assert np.isnan(runs.final_val[r]) and np.isnan(runs.final_train_loss[r])
+    if lr == 30.0:
+        assert np.all(runs.diverged_at >= 0)
+
+
+def test_sweep_mlp_measures_the_training_loss_on_the_whole_training_set():
+    tr, va = moons()
+    runs = sweep_mlp([2, 8, 2], tr.X, tr.y, [0.2, 0.05], 60, batch_size=10, X_val=va.X,
+                     y_val=va.y, val_every=20)
+    net = MLP([2, 8, 2], seed=0)
+    net.set_params([p[0] for p in runs.params])
+    loss, _ = net.loss_and_grads(tr.X, tr.y)
+    assert runs.train_loss[0, -1] == pytest.approx(loss, rel=1e-12)
+    assert runs.final_train_loss[0] == pytest.approx(loss, rel=1e-12)
+
+
+def test_sweep_mlp_keep_best_keeps_the_weights_of_the_lowest_validation_loss():
+    tr, va = moons(n=240)
+    X, y = tr.X[:40], tr.y[:40]
+    runs = sweep_mlp([2, 32, 32, 2], X, y, [0.3, 0.02], 300, batch_size=8, X_val=va.X,
+                     y_val=va.y, val_every=10, keep_best=True)
+    for r in range(2):
+        net = MLP([2, 32, 32, 2], seed=0)
+        net.set_params([p[r] for p in runs.best_params])
+        loss, _ = net.loss_and_grads(va.X, va.y)
+        assert loss == pytest.approx(runs.best_val[r], rel=1e-12)
+        logits = runs.logits(va.X, best=True)[r]
+        np.testing.assert_allclose(logits, net.forward(va.X), rtol=1e-12)
+    assert runs.best_step[0] < runs.val_steps[-1]  # α = 0.3 passed its best point
+
+
+def test_sweep_mlp_summaries_agree_with_their_definitions():
+    tr, va = moons()
+    runs = sweep_mlp([2, 8, 2], tr.X, tr.y, [0.1, 0.5, 0.1, 0.5], 100, X_val=va.X, y_val=va.y,
+                     val_every=10).reshape(2, 2)
+    val, train_loss = runs.val_loss[1, 0], runs.train_loss[1, 0]
+    i = int(np.argmin(val))
+    assert runs.shape == (2, 2) and runs.loss.shape == (2, 2, 101)
+    assert runs.best_step[1, 0] == runs.val_steps[i]
+    assert runs.best_val[1, 0] == val[i]
+    assert runs.gap_at_best[1, 0] == pytest.approx(val[i] - train_loss[i])
+    assert runs.final_gap[1, 0] == pytest.approx(val[-1] - train_loss[-1])
+    np.testing.assert_array_equal(runs.val_loss[0], runs.val_loss[1])  # same settings
+    np.testing.assert_array_equal(runs.history((1, 1)).loss, runs.loss[1, 1])
+
+
+def test_sweep_mlp_a_summed_loss_at_rate_a_is_the_mean_loss_at_rate_c_times_a():
+    tr, _ = moons()
+    summed = sweep_mlp([2, 8, 2], tr.X, tr.y, [1e-3, 4e-3], 50, loss_scale=150.0)
+    mean = sweep_mlp([2, 8, 2], tr.X, tr.y, [0.15, 0.6], 50)
+    np.testing.assert_allclose(summed.final_train_loss / 150.0, mean.final_train_loss,
+                               rtol=1e-9)
+
+
+def test_sweep_mlp_diverging_runs_raise_no_warning():
+    tr, _ = moons()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = sweep_mlp([2, 8, 2], tr.X, tr.y, [0.1, 1e4], 20)
+    assert runs.diverged_at[0] == -1 and runs.diverged_at[1] >= 0
+
+
 # --- argument validation --------------------------------------------------------------------------
 
 
@@ -294,9 +478,25 @@ def test_noise_makes_small_batches_diverge_below_the_full_batch_stability_limit(
         (lambda: sweep_sgd(Quadratic(), 0.1, 5, batch_size=2), TypeError, "loss"),
         (lambda: sweep_sgd(regression(), 0.1, 5, batch_size=0), ValueError, "batch_size"),
         (lambda: sweep_sgd(regression(), 0.1, 5, batch_size=1000), ValueError, "batch_size"),
+        (lambda: minibatches(10, 0, 5), ValueError, "batch_size"),
         (lambda: sweep(Parabola(), 0.1, 5).regime(tol=0.0), ValueError, "tol"),
         (lambda: sweep(Parabola(), 0.1, 5).regime(tol=1.5), ValueError, "tol"),
         (lambda: sweep(Parabola(), 0.1, 5).regime(noise=1.0), ValueError, "noise"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1, 0.2], 5, momentum=[0.1, 0.2, 0.3]),
+         ValueError, "momentum"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, momentum=1.0), ValueError, "momentum"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [-0.1], 5), ValueError, "lr"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, np.ones((2, 5)), 6), ValueError, "lr"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, weight_decay=-1.0), ValueError,
+         "weight_decay"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, val_every=2), ValueError, "X_val"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, keep_best=True), ValueError,
+         "keep_best"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, loss_scale=0.0), ValueError,
+         "loss_scale"),
+        (lambda: sweep_mlp([2, 4, 2], MOONS[0], MOONS[1][:-1], [0.1], 5), ValueError, "y"),
+        (lambda: sweep_mlp([2, 4, 2], *MOONS, [0.1], 5, batch_size=0), ValueError,
+         "batch_size"),
     ],
 )
 def test_invalid_arguments_raise_an_error_naming_the_argument(call, error, name):

@@ -21,6 +21,8 @@ from lrcourse.widgets.adaptive import (
     sparse_problem,
 )
 
+from .explorers import move_rate, rate_range
+
 pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
@@ -113,12 +115,7 @@ def test_moving_the_rate_across_its_range_changes_readout_and_picture(explorers,
     explorer = explorers[name]
     if name == "race":
         explorer.controls["own_best"].value = False
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 8 and len(pictures) >= 8
 
 

@@ -17,6 +17,8 @@ from lrcourse.widgets.advanced import (
     regression_split,
 )
 
+from .explorers import move_rate, rate_range
+
 EXPLORERS = [HypergradientExplorer, BayesSearchExplorer]
 
 
@@ -33,12 +35,7 @@ def built():
 @pytest.mark.parametrize("cls", EXPLORERS)
 def test_moving_the_rate_across_its_range_changes_readout_and_picture(built, cls):
     explorer = built[cls]
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 10 and len(pictures) >= 10
 
 

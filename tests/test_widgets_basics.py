@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from lrcourse.widgets.basics import (
@@ -11,6 +10,8 @@ from lrcourse.widgets.basics import (
     QuadraticExplorer,
     RegimeMapExplorer,
 )
+
+from .explorers import move_rate, rate_range
 
 EXPLORERS = [ParabolaExplorer, QuadraticExplorer, BumpyWellExplorer, RegimeMapExplorer]
 
@@ -21,12 +22,7 @@ pytestmark = pytest.mark.usefixtures("no_warnings")
 @pytest.mark.parametrize("cls", EXPLORERS)
 def test_moving_the_rate_across_its_range_changes_readout_and_picture(cls):
     explorer = cls()
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 6 and len(pictures) >= 6
     assert explorer.updates >= 12
 

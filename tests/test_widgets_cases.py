@@ -15,6 +15,8 @@ from lrcourse.widgets.cases import (
     smooth,
 )
 
+from .explorers import move_rate, rate_range
+
 
 @pytest.fixture(scope="module")
 def explorer():
@@ -35,13 +37,8 @@ def test_the_first_control_is_a_log_scale_rate_slider_and_every_position_was_tra
 
 
 def test_moving_the_rate_across_its_range_changes_readout_and_picture(explorer):
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
     before = explorer.updates
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 6 and len(pictures) >= 6
     assert explorer.updates - before >= 12
 

@@ -14,6 +14,8 @@ from lrcourse.widgets.challenges import (
     stability_edge,
 )
 
+from .explorers import move_rate, rate_range
+
 pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
@@ -31,13 +33,8 @@ def test_the_first_control_is_a_log_scale_learning_rate_slider(explorer):
 
 
 def test_moving_the_rate_across_its_range_changes_readout_and_picture(explorer):
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
     before = explorer.updates
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 6 and len(pictures) >= 6
     assert explorer.updates - before >= 12
 

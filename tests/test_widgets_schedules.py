@@ -17,6 +17,8 @@ from lrcourse.widgets.schedules import (
     descend,
 )
 
+from .explorers import move_rate, rate_range
+
 pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
@@ -34,23 +36,12 @@ def cycle():
         return CycleExplorer()
 
 
-def sweep_rate(explorer, values):
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
-    for v in values:
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
-    return readouts, pictures
-
-
 # ------------------------------------------------------------------------ composer
 
 
 def test_composer_rate_slider_changes_readout_and_picture_over_its_range(composer):
-    slider = composer.controls["lr"]
     before = composer.updates
-    readouts, pictures = sweep_rate(composer, np.geomspace(10**slider.min, 10**slider.max, 10))
+    readouts, pictures = move_rate(composer, rate_range(composer, 10))
     assert len(readouts) >= 8 and len(pictures) >= 8
     assert composer.updates >= before + 10
 
@@ -108,8 +99,7 @@ def test_compose_builds_the_library_schedules_it_names():
 
 
 def test_cycle_rate_slider_changes_readout_and_picture_over_its_range(cycle):
-    slider = cycle.controls["lr"]
-    readouts, pictures = sweep_rate(cycle, np.geomspace(10**slider.min, 10**slider.max, 12))
+    readouts, pictures = move_rate(cycle, rate_range(cycle))
     assert len(readouts) >= 8 and len(pictures) >= 8
 
 

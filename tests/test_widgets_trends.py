@@ -28,6 +28,8 @@ from lrcourse.widgets.trends import (
     sharpness,
 )
 
+from .explorers import move_rate, rate_range
+
 
 @pytest.fixture(autouse=True)
 def no_warnings():
@@ -220,12 +222,7 @@ def test_the_first_control_is_a_log_scale_rate_slider(which, request):
 @pytest.mark.parametrize("which", ["large_batch", "techniques"])
 def test_moving_the_rate_across_its_range_changes_readout_and_picture(which, request):
     explorer = request.getfixturevalue(which)
-    slider = explorer.controls["lr"]
-    readouts, pictures = set(), set()
-    for v in np.geomspace(10**slider.min, 10**slider.max, 12):
-        slider.value = float(v)
-        readouts.add(explorer.readout_text())
-        pictures.add(explorer.png())
+    readouts, pictures = move_rate(explorer, rate_range(explorer))
     assert len(readouts) >= 8 and len(pictures) >= 8
 
 

@@ -11,12 +11,13 @@ missing bias correction, ε inside the square root, the step counter off by one,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake, ValueExercise, make_check, read_rate
+from ._core import Case, ValueExercise, make_check, read_rate
+from .steps import Rule, StepExercise, adam_by_hand, first_step_division, floats
 
 __all__ = [
     "check_adagrad_step",
@@ -26,162 +27,19 @@ __all__ = [
     "check_rmsprop_step",
 ]
 
-Rule = Callable[..., tuple]
-
-
-def _f(x: Any) -> np.ndarray:
-    return np.asarray(x, dtype=float)
-
-
-class _StepExercise(Exercise):
-    """An update rule ``rule(theta, grad, *state, *hyper) -> (theta, *state)``.
-
-    Subclasses give the names of the returned values (``parts``), the number of positional
-    hyperparameters after the state (``lr``, and ``t`` for Adam...), the library reference
-    (:meth:`reference`), the usual wrong rules (:meth:`wrong_rules`), the cases, and the
-    hints for a run where only some parts are wrong (:meth:`partial_hints`).
-
-    A case is either one call (``args``/``kwargs``) or, when ``data["steps"]`` is set, a
-    short run on the quadratic f(θ) = ½ Σ λ_i θ_i² from a zero state, where the check
-    feeds each step's returned state into the next call (its output is the list of every
-    step's returned tuple).
-    """
-
-    parts: tuple[str, ...] = ()
-
-    def reference(self, *args: Any, **kwargs: Any) -> tuple:
-        raise NotImplementedError
-
-    def wrong_rules(self) -> Sequence[tuple[str, Rule]]:
-        return ()
-
-    def partial_hints(self) -> dict[str, str]:
-        """Messages keyed by the name of the only part that is right ('state' = all but θ)."""
-        return {}
-
-    def call_args(self, theta: np.ndarray, grad: np.ndarray, state: tuple, k: int,
-                  data: dict) -> tuple[tuple, dict]:
-        """The arguments of step ``k`` (0-based) of a run case."""
-        return (theta, grad, *state, data["lr"]), dict(data.get("hyper", {}))
-
-    # -- collect ----------------------------------------------------------------------
-
-    def run(self, fn: Any, case: Case) -> Any:
-        if not case.data.get("steps"):
-            return super().run(fn, case)
-        return self._loop(fn, case)
-
-    def _loop(self, fn: Any, case: Case) -> Any:
-        data = case.data
-        theta = _f(data["theta0"]).copy()
-        lam = _f(data["curvature"])
-        state = tuple(np.zeros_like(theta) for _ in self.parts[1:])
-        outputs = []
-        for k in range(data["steps"]):
-            args, kwargs = self.call_args(theta, lam * theta, state, k, data)
-            out = fn(*args, **kwargs)
-            if not (isinstance(out, tuple | list) and len(out) == len(self.parts)):
-                return out  # check_output words the problem
-            outputs.append(tuple(out))
-            theta, state = _f(out[0]), tuple(_f(s) for s in out[1:])
-        return outputs
-
-    # -- judge ------------------------------------------------------------------------
-
-    def _apply(self, rule: Rule, case: Case) -> Any:
-        """What ``rule`` returns on ``case`` (a tuple, or a list of tuples for a run)."""
-        with np.errstate(all="ignore"):
-            if not case.data.get("steps"):
-                return tuple(_f(x) for x in rule(*case.args, **dict(case.kwargs)))
-            data = case.data
-            theta = _f(data["theta0"]).copy()
-            lam = _f(data["curvature"])
-            state = tuple(np.zeros_like(theta) for _ in self.parts[1:])
-            outputs = []
-            for k in range(data["steps"]):
-                args, kwargs = self.call_args(theta, lam * theta, state, k, data)
-                out = tuple(_f(x) for x in rule(*args, **kwargs))
-                outputs.append(out)
-                theta, state = out[0], out[1:]
-            return outputs
-
-    def expected(self, case: Case) -> Any:
-        return self._apply(self.reference, case)
-
-    def mistakes(self) -> list[Mistake]:
-        def output(rule: Rule) -> Callable[[Case], Any]:
-            return lambda case: self._apply(rule, case)
-
-        return [Mistake(message, output(rule)) for message, rule in self.wrong_rules()]
-
-    def check_output(self, case: Case, got: Any, want: Any) -> str | None:
-        names = ", ".join(self.parts)
-        if case.data.get("steps"):
-            if isinstance(got, list) and len(got) == len(want):
-                for out, ref in zip(got, want, strict=True):
-                    problem = self._check_one(out, ref, names)
-                    if problem is not None:
-                        return problem
-                return None
-            return self._check_one(got, want[0], names)
-        return self._check_one(got, want, names)
-
-    def _check_one(self, got: Any, want: tuple, names: str) -> str | None:
-        if got is None:
-            return f"your function returned None: end it with `return {names}`"
-        if not isinstance(got, tuple | list):
-            shape = np.shape(got) if isinstance(got, np.ndarray | float | int) else None
-            if shape == np.shape(want[0]):
-                return f"you returned only {self.parts[0]}; return all {len(self.parts)} " \
-                       f"values: `return {names}`"
-            return f"return a tuple ({names}), got a value of type {type(got).__name__}"
-        if len(got) != len(self.parts):
-            return f"return {len(self.parts)} values ({names}), got {len(got)}"
-        for name, part, ref in zip(self.parts, got, want, strict=True):
-            try:
-                arr = np.asarray(part, dtype=float)
-            except (TypeError, ValueError):
-                return f"{name} should be an array of numbers, got {type(part).__name__}"
-            if arr.shape != np.shape(ref):
-                return (f"{name} has shape {arr.shape}, expected {np.shape(ref)} (the shape "
-                        "of theta): work element by element, without sums over coordinates")
-        return None
-
-    def judge(self, case: Case, got: Any) -> str | None:
-        verdict = Exercise.judge(self, case, got)
-        if verdict != "the values differ from the reference":
-            return verdict
-        # no known mistake fits: say which of the returned values are wrong
-        want = self.expected(case)
-        pair = (got[0], want[0]) if case.data.get("steps") else (got, want)
-        wrong = [name for name, g, w in zip(self.parts, *pair, strict=True)
-                 if not self.close(g, w)]
-        hints = self.partial_hints()
-        theta, state = self.parts[0], [n for n in wrong if n != self.parts[0]]
-        if not wrong:
-            return ("the first step is right but a later one is not: pass the state your "
-                    "function returned into the next call, and return the raw state")
-        if wrong == [theta] and "state" in hints:
-            return hints["state"]
-        if theta not in wrong and "theta" in hints:
-            return hints["theta"]
-        if len(state) == 1 and state[0] in hints:
-            return hints[state[0]]
-        return f"{' and '.join(wrong)} differ from the reference"
-
-
 # ----------------------------------------------------------------------------- momentum
 
 
 def _momentum(theta, grad, velocity, lr, beta=0.9, nesterov=False):
     from ..optimizers import SGDState, sgd_step
 
-    new, state = sgd_step(_f(theta), _f(grad), SGDState(momentum_buffer=_f(velocity)), lr=lr,
-                          momentum=beta, nesterov=nesterov)
+    new, state = sgd_step(floats(theta), floats(grad),
+                          SGDState(momentum_buffer=floats(velocity)), lr=lr, momentum=beta,
+                          nesterov=nesterov)
     return new.reshape(np.shape(theta)), state.momentum_buffer.reshape(np.shape(theta))
 
 
-class MomentumStep(_StepExercise):
+class MomentumStep(StepExercise):
     """``momentum_step(theta, grad, velocity, lr, beta=0.9, nesterov=False)``."""
 
     name = "momentum_step"
@@ -232,7 +90,7 @@ class MomentumStep(_StepExercise):
     def wrong_rules(self) -> list[tuple[str, Rule]]:
         def rule(velocity_of, step_of, keep_old=False):
             def wrong(theta, grad, velocity, lr, beta=0.9, nesterov=False):
-                theta, grad, v = _f(theta), _f(grad), _f(velocity)
+                theta, grad, v = floats(theta), floats(grad), floats(velocity)
                 new_v = velocity_of(grad, v, lr, beta)
                 new_theta = step_of(theta, grad, v, new_v, lr, beta, nesterov)
                 return new_theta, (v if keep_old else new_v)
@@ -290,12 +148,12 @@ check_momentum_step = make_check(MomentumStep())
 def _adagrad(theta, grad, sum_sq, lr, eps=1e-10):
     from ..optimizers import AdagradState, adagrad_step
 
-    new, state = adagrad_step(_f(theta), _f(grad), AdagradState(step=0, sum=_f(sum_sq)),
+    new, state = adagrad_step(floats(theta), floats(grad), AdagradState(step=0, sum=floats(sum_sq)),
                               lr=lr, eps=eps)
     return new.reshape(np.shape(theta)), state.sum.reshape(np.shape(theta))
 
 
-class AdagradStep(_StepExercise):
+class AdagradStep(StepExercise):
     """``adagrad_step(theta, grad, sum_sq, lr, eps=1e-10) -> (theta, sum_sq)``."""
 
     name = "adagrad_step"
@@ -345,7 +203,7 @@ class AdagradStep(_StepExercise):
     def wrong_rules(self) -> list[tuple[str, Rule]]:
         def rule(sum_of, step_of, keep_old=False):
             def wrong(theta, grad, sum_sq, lr, eps=1e-10):
-                theta, grad, s = _f(theta), _f(grad), _f(sum_sq)
+                theta, grad, s = floats(theta), floats(grad), floats(sum_sq)
                 new_s = sum_of(grad, s)
                 return step_of(theta, grad, s, new_s, lr, eps), (s if keep_old else new_s)
             return wrong
@@ -394,13 +252,13 @@ check_adagrad_step = make_check(AdagradStep())
 def _rmsprop(theta, grad, square_avg, lr, beta=0.99, eps=1e-8):
     from ..optimizers import RMSpropState, rmsprop_step
 
-    new, state = rmsprop_step(_f(theta), _f(grad),
-                              RMSpropState(step=0, square_avg=_f(square_avg)),
+    new, state = rmsprop_step(floats(theta), floats(grad),
+                              RMSpropState(step=0, square_avg=floats(square_avg)),
                               lr=lr, alpha=beta, eps=eps)
     return new.reshape(np.shape(theta)), state.square_avg.reshape(np.shape(theta))
 
 
-class RmspropStep(_StepExercise):
+class RmspropStep(StepExercise):
     """``rmsprop_step(theta, grad, square_avg, lr, beta=0.99, eps=1e-8)``."""
 
     name = "rmsprop_step"
@@ -450,7 +308,7 @@ class RmspropStep(_StepExercise):
     def wrong_rules(self) -> list[tuple[str, Rule]]:
         def rule(avg_of, step_of, keep_old=False):
             def wrong(theta, grad, square_avg, lr, beta=0.99, eps=1e-8):
-                theta, grad, v = _f(theta), _f(grad), _f(square_avg)
+                theta, grad, v = floats(theta), floats(grad), floats(square_avg)
                 new_v = avg_of(grad, v, beta)
                 return step_of(theta, grad, v, new_v, lr, eps), (v if keep_old else new_v)
             return wrong
@@ -501,46 +359,13 @@ check_rmsprop_step = make_check(RmspropStep())
 def _adam(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     from ..optimizers import AdamState, adam_step
 
-    state = AdamState(step=int(t) - 1, exp_avg=_f(m), exp_avg_sq=_f(v))
-    new, state = adam_step(_f(theta), _f(grad), state, lr=lr, betas=(beta1, beta2), eps=eps)
+    state = AdamState(step=int(t) - 1, exp_avg=floats(m), exp_avg_sq=floats(v))
+    new, state = adam_step(floats(theta), floats(grad), state, lr=lr, betas=(beta1, beta2), eps=eps)
     shape = np.shape(theta)
     return new.reshape(shape), state.exp_avg.reshape(shape), state.exp_avg_sq.reshape(shape)
 
 
-def _adam_by_hand(*, first: str = "torch", second: str = "torch", power: int = 0,
-                  correct_m: bool = True, correct_v: bool = True, eps_inside: bool = False,
-                  root: bool = True, sign: float = 1.0, keep: str = "raw",
-                  old_moments: bool = False, constant_correction: bool = False) -> Rule:
-    """Adam written out, with one thing changed: the mistakes the check recognises."""
-
-    def wrong(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        theta, g, m, v = _f(theta), _f(grad), _f(m), _f(v)
-        m_new = {"torch": beta1 * m + (1 - beta1) * g,
-                 "swapped": (1 - beta1) * m + beta1 * g}[first]
-        v_new = {"torch": beta2 * v + (1 - beta2) * g * g,
-                 "swapped": (1 - beta2) * v + beta2 * g * g,
-                 "unsquared": beta2 * v + (1 - beta2) * g}[second]
-        n = t + power
-        c1 = (1 - beta1) if constant_correction else (1 - beta1**n)
-        c2 = (1 - beta2) if constant_correction else (1 - beta2**n)
-        m_use, v_use = (m, v) if old_moments else (m_new, v_new)
-        m_hat = m_use / c1 if correct_m else m_use
-        v_hat = v_use / c2 if correct_v else v_use
-        if not root:
-            denom = v_hat + eps
-        elif eps_inside:
-            denom = np.sqrt(v_hat + eps)
-        else:
-            denom = np.sqrt(v_hat) + eps
-        new = theta - sign * lr * m_hat / denom
-        if keep == "corrected":
-            return new, m_new / c1, v_new / c2
-        return new, m_new, v_new
-
-    return wrong
-
-
-class AdamStep(_StepExercise):
+class AdamStep(StepExercise):
     """``adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8)``."""
 
     name = "adam_step"
@@ -606,35 +431,35 @@ class AdamStep(_StepExercise):
             ("m and v are right, the step is not: the bias correction is missing. Divide by "
              "1 − β^t: m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t); without it the first steps are "
              "about 3 times too long with the default betas",
-             _adam_by_hand(correct_m=False, correct_v=False)),
+             adam_by_hand(correct_m=False, correct_v=False)),
             ("only m is bias-corrected: v needs its own correction, v̂ = v / (1 − β2^t)",
-             _adam_by_hand(correct_v=False)),
+             adam_by_hand(correct_v=False)),
             ("only v is bias-corrected: m needs its own correction, m̂ = m / (1 − β1^t)",
-             _adam_by_hand(correct_m=False)),
+             adam_by_hand(correct_m=False)),
             ("ε belongs outside the square root: m̂ / (√v̂ + ε), as in torch and the paper; "
              "√(v̂ + ε) changes the steps wherever gradients are small",
-             _adam_by_hand(eps_inside=True)),
+             adam_by_hand(eps_inside=True)),
             ("off by one in the step counter: t is already the number of THIS step, counting "
              "from 1, so the corrections are 1 − β^t; you used t + 1",
-             _adam_by_hand(power=+1)),
+             adam_by_hand(power=+1)),
             ("off by one in the step counter: the corrections are 1 − β^t with t counted from "
              "1; with t − 1 (counting from 0) the first step divides by 1 − β⁰ = 0",
-             _adam_by_hand(power=-1)),
+             adam_by_hand(power=-1)),
             ("the correction is 1 − β^t, a power of β that fades as t grows, not the constant "
-             "1 − β", _adam_by_hand(constant_correction=True)),
+             "1 − β", adam_by_hand(constant_correction=True)),
             ("β1 and 1 − β1 are swapped in m: m ← β1·m + (1 − β1)·g",
-             _adam_by_hand(first="swapped")),
+             adam_by_hand(first="swapped")),
             ("β2 and 1 − β2 are swapped in v: v ← β2·v + (1 − β2)·g²",
-             _adam_by_hand(second="swapped")),
+             adam_by_hand(second="swapped")),
             ("the gradient is not squared in v: v ← β2·v + (1 − β2)·g²",
-             _adam_by_hand(second="unsquared")),
+             adam_by_hand(second="unsquared")),
             ("you returned the bias-corrected m̂ and v̂ as the new state: return the raw m and "
              "v (the correction is worked out afresh from t at every step)",
-             _adam_by_hand(keep="corrected")),
+             adam_by_hand(keep="corrected")),
             ("the step uses the old m and v: update both moments first, then step",
-             _adam_by_hand(old_moments=True)),
-            ("the square root is missing: divide by √v̂ + ε", _adam_by_hand(root=False)),
-            ("the sign of the step is flipped: you stepped uphill", _adam_by_hand(sign=-1.0)),
+             adam_by_hand(old_moments=True)),
+            ("the square root is missing: divide by √v̂ + ε", adam_by_hand(root=False)),
+            ("the sign of the step is flipped: you stepped uphill", adam_by_hand(sign=-1.0)),
         ]
 
     def partial_hints(self) -> dict[str, str]:
@@ -647,13 +472,7 @@ class AdamStep(_StepExercise):
         }
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if not case.data.get("steps") and isinstance(got, tuple | list) and len(got) == 3:
-            t = case.args[4]
-            # the same numbers as the reference except where t = 1 makes 1 − β^(t−1) vanish
-            if t == 1 and not np.all(np.isfinite(np.asarray(got[0], dtype=float))):
-                return ("theta is not finite: on the first step (t = 1) your bias correction "
-                        "divides by zero. The corrections are 1 − β^t with t counted from 1")
-        return super().judge(case, got)
+        return first_step_division(case, got) or super().judge(case, got)
 
 
 check_adam_step = make_check(AdamStep())

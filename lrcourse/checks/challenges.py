@@ -22,7 +22,7 @@ import numpy as np
 
 from .._validate import check_int, check_positive
 from ..problems import LinearRegressionLoss, linear_regression
-from ..sweeps import SweepResult
+from ..sweeps import SweepResult, minibatches
 from ..train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, has_diverged
 from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check, read_rate
 
@@ -121,20 +121,11 @@ def sweep_seeds(
         raise ValueError("seeds must hold at least one seed, got seeds=[]")
     X, y = loss.X, loss.y
     n, d = X.shape
-    if batch_size is None:
-        batch_size = n
-    check_int(batch_size, "batch_size", minimum=1)
-    if batch_size > n:
-        raise ValueError(
-            f"batch_size must be at most the number of rows n={n}, got batch_size={batch_size}"
-        )
-    full = batch_size == n
-    if not full:  # the draws of sweep_sgd, seed by seed
-        batches = np.empty((steps, len(seeds), batch_size), dtype=np.intp)
-        for s, seed in enumerate(seeds):
-            rng = np.random.default_rng(seed)
-            for k in range(steps):
-                batches[k, s] = rng.choice(n, size=batch_size, replace=False)
+    drawn = [minibatches(n, batch_size, steps, seed) for seed in seeds]  # those of sweep_sgd
+    full = drawn[0] is None
+    if not full:
+        batch_size = drawn[0].shape[1]
+        batches = np.stack(drawn, axis=1)  # (steps, S, batch)
 
     S, R = len(seeds), rates.size
     w_star = loss.minimum

@@ -3,25 +3,24 @@
 The section's setting is small on purpose: 40 noisy two-moons points, a 2-32-32-2 ReLU
 network (1,186 parameters, about 30 per training point) and mini-batch SGD. It overfits
 within a few hundred steps, and a whole grid of such runs trains in about a second because
-:func:`train_many` runs them side by side as one batched NumPy computation. Each run equals
-``lrcourse.train.train`` on an ``lrcourse.nn.MLP`` with ``lrcourse.optimizers.SGD``, number
-for number (tests/test_checks_overfitting.py checks it), so the notebook, its explorer and
-the grader all see the runs the library would produce.
+:func:`lrcourse.sweeps.sweep_mlp` runs them side by side as one batched NumPy computation.
+Each run equals ``lrcourse.train.train`` on an ``lrcourse.nn.MLP`` with
+``lrcourse.optimizers.SGD``, number for number (tests/test_sweeps.py checks it), so the
+notebook, its explorer and the grader all see the runs the library would produce.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ..nn import MLP
 from ..problems import Dataset, train_val_split, two_moons
 from ..schedules import constant, cosine_annealing, step_decay
-from ..train import EarlyStopping, History, has_diverged
+from ..sweeps import MLPSweep, sweep_mlp
+from ..train import EarlyStopping, History
 
 __all__ = [
     "check_budget_setting",
@@ -74,268 +73,12 @@ def schedule_rates(lr: float, schedule: str = "constant", steps: int = STEPS) ->
 # -------------------------------------------------------------- batched training
 
 
-@dataclass(eq=False)
-class Runs:
-    """Train and validation curves of many runs; leading axes index the runs.
-
-    Attributes:
-        lrs: ``lrs[..., t]``, the rate of update t.
-        weight_decay: the L2 coefficient of each run.
-        val_steps: the steps at which both losses were measured, shape (V,).
-        train_loss: the loss on the whole training set at those steps, ``(..., V)``.
-        val_loss: the loss on the validation set at those steps, ``(..., V)``.
-        batch_loss: the mini-batch loss of every step, ``(..., steps + 1)`` (what
-            ``History.loss`` records).
-        diverged_at: the step where a run diverged (``lrcourse.train``'s rule), else -1.
-            Its losses are NaN from there on.
-        params: the final parameters, one stacked array per layer (runs flattened first).
-        best_params: the parameters at each run's lowest validation loss, or None.
-    """
-
-    lrs: np.ndarray
-    weight_decay: np.ndarray
-    val_steps: np.ndarray
-    train_loss: np.ndarray
-    val_loss: np.ndarray
-    batch_loss: np.ndarray
-    diverged_at: np.ndarray
-    params: list[np.ndarray]
-    best_params: list[np.ndarray] | None = None
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.diverged_at.shape
-
-    def reshape(self, *shape: int) -> Runs:
-        """The same runs with their leading axes reshaped (e.g. to settings x seeds)."""
-        def lead(a: np.ndarray, tail: int) -> np.ndarray:
-            return a.reshape(*shape, *a.shape[a.ndim - tail:])
-
-        return replace(self, lrs=lead(self.lrs, 1), weight_decay=lead(self.weight_decay, 0),
-                       train_loss=lead(self.train_loss, 1), val_loss=lead(self.val_loss, 1),
-                       batch_loss=lead(self.batch_loss, 1),
-                       diverged_at=lead(self.diverged_at, 0))
-
-    @property
-    def best_index(self) -> np.ndarray:
-        """Index of the lowest validation loss of each run (the first one on ties)."""
-        return np.argmin(np.where(np.isnan(self.val_loss), np.inf, self.val_loss), axis=-1)
-
-    def _at(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
-
-    @property
-    def best_step(self) -> np.ndarray:
-        """The step of each run's lowest validation loss: where early stopping would restore."""
-        return self.val_steps[self.best_index]
-
-    @property
-    def best_val(self) -> np.ndarray:
-        return self._at(self.val_loss, self.best_index)
-
-    @property
-    def gap_at_best(self) -> np.ndarray:
-        """Validation minus training loss at each run's best step."""
-        return self.best_val - self._at(self.train_loss, self.best_index)
-
-    @property
-    def final_val(self) -> np.ndarray:
-        """Validation loss after the last update (NaN for a run that diverged)."""
-        return self.val_loss[..., -1]
-
-    @property
-    def final_gap(self) -> np.ndarray:
-        """Validation minus training loss after the last update (NaN if diverged)."""
-        return self.val_loss[..., -1] - self.train_loss[..., -1]
-
-
-def _stack(values: Any, runs: int, tail: int, dtype: Any) -> np.ndarray:
-    a = np.asarray(values, dtype=dtype)
-    return np.broadcast_to(a, (runs, *a.shape[a.ndim - tail:]))
-
-
-def _cross_entropy(logits: np.ndarray, onehot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-run mean softmax cross-entropy and its log-probabilities (as lrcourse.nn computes).
-
-    ``onehot`` marks each row's label (boolean, the shape of ``logits``); picking a label's
-    log-probability as a sum with zeros gives exactly the number that indexing gives.
-    """
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    picked = np.where(onehot, log_probs, 0.0).sum(axis=-1)
-    return -picked.mean(axis=-1), log_probs
-
-
-def forward_many(params: Sequence[np.ndarray], X: np.ndarray) -> list[np.ndarray]:
-    """Inputs and layer outputs ``[X, h_1, ..., h_L]`` of R stacked ReLU MLPs on X (R, n, d)."""
-    hs = [X]
-    layers = len(params) // 2
-    for layer in range(layers):
-        h = hs[-1] @ params[2 * layer]
-        h += params[2 * layer + 1][:, None, :]
-        if layer < layers - 1:
-            np.maximum(h, 0.0, out=h)
-        hs.append(h)
-    return hs
-
-
-def _layer_views(flat: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
-    """Views of the rows of ``flat`` (R, P) as per-layer arrays (R, *shape), in order."""
-    views, start = [], 0
-    for shape in shapes:
-        size = math.prod(shape)
-        views.append(flat[:, start:start + size].reshape(len(flat), *shape))
-        start += size
-    return views
-
-
-def train_many(
-    X: np.ndarray,
-    y: np.ndarray,
-    X_val: np.ndarray,
-    y_val: np.ndarray,
-    lrs: Any,
-    steps: int,
-    init_seeds: Any = 0,
-    batch_seeds: Any = 0,
-    weight_decay: Any = 0.0,
-    sizes: Sequence[int] = SIZES,
-    batch_size: int | None = BATCH_SIZE,
-    val_every: int = VAL_EVERY,
-    keep_best: bool = False,
-) -> Runs:
-    """Train R ReLU MLPs with mini-batch SGD side by side: one NumPy computation for all.
-
-    Run r is, number for number::
-
-        net = MLP(sizes, seed=init_seeds[r])                  # He initialisation
-        obj = supervised_objective(net, X[r], y[r], batch_size, X_val=X_val[r], y_val=y_val[r])
-        train(obj, SGD(net.params, lr=..., weight_decay=weight_decay[r]), steps,
-              schedule=lambda t: lrs[r, t], val_every=val_every, seed=batch_seeds[r])
-
-    that is, at every step t = 0 .. steps: the loss and gradient on a mini-batch drawn by
-    ``rng.choice(n, batch_size, replace=False)`` from ``default_rng(batch_seeds[r])``; stop the
-    run if it diverges (``has_diverged`` on the batch losses, or a non-finite gradient); every
-    ``val_every`` steps the loss on the whole training set and on the validation set; then
-    ``θ ← θ - lr_t (g + λ θ)``. A diverged run keeps the parameters it had when it diverged
-    (as ``train`` does) and its later losses are NaN.
-
-    Args:
-        X, y: training inputs (n, d) and labels (n,), shared by all runs, or one set per run
-            (R, n, d) and (R, n). X_val, y_val: the same for validation.
-        lrs: the rate of each run (R,), or of each run and update (R, steps).
-        steps: updates per run.
-        init_seeds, batch_seeds: per run (or one for all): seed of the initialisation, and of
-            the mini-batch sequence.
-        weight_decay: the L2 coefficient λ, per run or one for all.
-        sizes: layer widths of the MLP.
-        batch_size: rows per mini-batch, or None for the whole training set.
-        val_every: measure both losses every that many steps, from step 0.
-        keep_best: also keep each run's parameters at its lowest validation loss.
-
-    Returns:
-        :class:`Runs`, with one leading axis of length R.
-    """
-    lrs = np.asarray(lrs, dtype=float)
-    if lrs.ndim == 1:
-        lrs = np.repeat(lrs[:, None], steps, axis=1)
-    R = len(lrs)
-    if lrs.shape != (R, steps) or not np.all(np.isfinite(lrs) & (lrs >= 0)):
-        raise ValueError(f"lrs must hold finite rates >= 0 of shape (R,) or (R, {steps}), "
-                         f"got shape {lrs.shape}")
-    X, X_val = _stack(X, R, 2, float), _stack(X_val, R, 2, float)
-    y, y_val = _stack(y, R, 1, np.int64), _stack(y_val, R, 1, np.int64)
-    decay = _stack(weight_decay, R, 0, float)
-    init_seeds = _stack(init_seeds, R, 0, np.int64)
-    batch_seeds = _stack(batch_seeds, R, 0, np.int64)
-    # All parameters of a run live in one row of `theta` (R, P); the layers are views into it,
-    # and the gradients likewise into one row of `grad`, so that the divergence check and the
-    # update are single operations over every run and every parameter.
-    shapes = [shape for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
-              for shape in ((fan_in, fan_out), (fan_out,))]
-    theta = np.empty((R, sum(math.prod(shape) for shape in shapes)))
-    grad = np.empty_like(theta)
-    params, grads = _layer_views(theta, shapes), _layer_views(grad, shapes)
-    nets = {int(s): MLP(sizes, seed=int(s)).params for s in np.unique(init_seeds)}
-    for r, s in enumerate(init_seeds):
-        for p, value in zip(params, nets[int(s)], strict=True):
-            p[r] = value
-    n, classes = X.shape[1], sizes[-1]
-    onehot = y[..., None] == np.arange(classes)
-    onehot_val = y_val[..., None] == np.arange(classes)
-    rows = np.arange(R)[:, None]
-    full_batch = batch_size is None or batch_size >= n
-    if not full_batch:
-        drawn = {}
-        for s in np.unique(batch_seeds):
-            rng = np.random.default_rng(int(s))
-            drawn[int(s)] = [rng.choice(n, size=batch_size, replace=False)
-                             for _ in range(steps + 1)]
-        batches = np.array([drawn[int(s)] for s in batch_seeds])  # (R, steps + 1, batch)
-
-    n_val = steps // val_every + 1
-    train_loss, val_loss = np.full((R, n_val), np.nan), np.full((R, n_val), np.nan)
-    batch_loss = np.full((R, steps + 1), np.nan)
-    diverged_at = np.full(R, -1)
-    alive = np.ones(R, dtype=bool)
-    lowest, best_val = np.full(R, np.inf), np.full(R, np.inf)
-    best_theta = theta.copy() if keep_best else None
-    layers = len(sizes) - 1
-    decays = bool(np.any(decay))
-
-    with np.errstate(all="ignore"):
-        for t in range(steps + 1):
-            if full_batch:
-                Xb, hot = X, onehot
-            else:
-                Xb, hot = X[rows, batches[:, t]], onehot[rows, batches[:, t]]
-            hs = forward_many(params, Xb)
-            loss, log_probs = _cross_entropy(hs[-1], hot)
-            # backpropagation, as MLP.loss_and_grads does it
-            g = np.exp(log_probs) - hot  # p - 1 at the label, p - 0 (= p) elsewhere
-            g /= hot.shape[1]
-            for layer in reversed(range(layers)):
-                if layer < layers - 1:
-                    g *= hs[layer + 1] > 0
-                np.matmul(hs[layer].transpose(0, 2, 1), g, out=grads[2 * layer])
-                g.sum(axis=1, out=grads[2 * layer + 1])
-                if layer > 0:  # (the gradient with respect to the inputs is not needed)
-                    g = g @ params[2 * layer].transpose(0, 2, 1)
-
-            bad = alive & (has_diverged(loss, lowest) | ~np.isfinite(grad).all(axis=1))
-            batch_loss[alive, t] = loss[alive]
-            diverged_at[bad] = t
-            alive &= ~bad
-            lowest = np.where(alive, np.minimum(lowest, loss), lowest)
-
-            if t % val_every == 0:
-                k = t // val_every
-                val = _cross_entropy(forward_many(params, X_val)[-1], onehot_val)[0]
-                fit = _cross_entropy(forward_many(params, X)[-1], onehot)[0]
-                val_loss[alive, k], train_loss[alive, k] = val[alive], fit[alive]
-                if best_theta is not None:
-                    better = alive & (val_loss[:, k] < best_val)
-                    best_val[better] = val_loss[better, k]
-                    best_theta[better] = theta[better]
-            if t == steps or not alive.any():
-                break
-            if decays:
-                grad += decay[:, None] * theta
-            grad *= lrs[:, t, None]
-            np.subtract(theta, grad, out=theta, where=alive[:, None])  # diverged runs stay put
-
-    best_params = None if best_theta is None else _layer_views(best_theta, shapes)
-    return Runs(lrs=lrs, weight_decay=decay.copy(), val_steps=np.arange(n_val) * val_every,
-                train_loss=train_loss, val_loss=val_loss, batch_loss=batch_loss,
-                diverged_at=diverged_at, params=params, best_params=best_params)
-
-
 def moons_runs(
     settings: Sequence[Mapping[str, Any]],
     seeds: Sequence[int],
     steps: int = STEPS,
     keep_best: bool = False,
-) -> Runs:
+) -> MLPSweep:
     """Every setting on every seed of the section's task, as one batched computation.
 
     A setting is a dict ``{"lr": α, "schedule": "constant" | "cosine" | "step",
@@ -344,7 +87,7 @@ def moons_runs(
     order of the mini-batches.
 
     Returns:
-        :class:`Runs` of shape ``(len(settings), len(seeds))``.
+        :class:`lrcourse.sweeps.MLPSweep` of shape ``(len(settings), len(seeds))``.
 
     Example:
         >>> runs = moons_runs([{"lr": 0.1}, {"lr": 0.1, "schedule": "cosine"}], seeds=[0, 1],
@@ -363,14 +106,18 @@ def moons_runs(
                                         setting.get("schedule", "constant"), steps))
     C, S = len(settings), len(seeds)
     seed_of = np.tile(np.arange(S), C)
-    runs = train_many(
+    runs = sweep_mlp(
+        SIZES,
         np.array([t.X for t, _ in tasks])[seed_of], np.array([t.y for t, _ in tasks])[seed_of],
-        np.array([v.X for _, v in tasks])[seed_of], np.array([v.y for _, v in tasks])[seed_of],
-        lrs=np.repeat(np.array(rates), S, axis=0),
-        steps=steps,
-        init_seeds=np.array(seeds)[seed_of],
-        batch_seeds=1000 + np.array(seeds)[seed_of],
+        np.repeat(np.array(rates), S, axis=0),
+        steps,
         weight_decay=np.repeat([float(s.get("weight_decay", 0.0)) for s in settings], S),
+        seed=np.array(seeds)[seed_of],
+        batch_size=BATCH_SIZE,
+        batch_seed=1000 + np.array(seeds)[seed_of],
+        X_val=np.array([v.X for _, v in tasks])[seed_of],
+        y_val=np.array([v.y for _, v in tasks])[seed_of],
+        val_every=VAL_EVERY,
         keep_best=keep_best,
     )
     return runs.reshape(C, S)
@@ -391,7 +138,7 @@ REPORT_KEYS = ("best_step", "best_val", "gap_at_best", "final_gap")
 
 
 def reference_gap_report(steps: Any, train_loss: Any, val_loss: Any) -> dict[str, Any]:
-    """The summary of one run's curves (what ``Runs`` computes for many)."""
+    """The summary of one run's curves (what ``MLPSweep`` computes for many)."""
     steps = np.asarray(steps)
     train_loss, val_loss = np.asarray(train_loss, float), np.asarray(val_loss, float)
     i = int(np.argmin(val_loss))

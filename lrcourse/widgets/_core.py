@@ -26,7 +26,7 @@ import io
 import math
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -34,7 +34,15 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-__all__ = ["Explorer", "alpha_slider", "float_slider", "int_slider"]
+__all__ = [
+    "Explorer",
+    "alpha_slider",
+    "float_slider",
+    "format_readout",
+    "int_slider",
+    "nearest",
+    "slider_values",
+]
 
 EXPLORER_CLASS = "lrcourse-explorer"
 EXPLORER_MIME = "application/vnd.lrcourse.explorer+json"
@@ -62,6 +70,29 @@ def alpha_slider(
     )
     slider.add_class(ALPHA_CLASS)
     return slider
+
+
+def slider_values(slider: widgets.FloatLogSlider) -> np.ndarray:
+    """Every value a log-scale slider can take, in order: ``base ** (min + step k)``.
+
+    An explorer precomputes its runs at exactly these values, so a move is a lookup.
+
+    Example:
+        >>> slider_values(alpha_slider(0.1, 0.01, 1.0, steps_per_decade=2)).round(4)
+        array([0.01  , 0.0316, 0.1   , 0.3162, 1.    ])
+    """
+    n = int(round((slider.max - slider.min) / slider.step)) + 1
+    return slider.base ** (slider.min + slider.step * np.arange(n))
+
+
+def nearest(values: np.ndarray, value: float) -> int:
+    """The index of the entry of ``values`` (positive) closest to ``value`` on a log scale.
+
+    Example:
+        >>> nearest(np.array([0.01, 0.1, 1.0]), 0.4)
+        2
+    """
+    return int(np.argmin(np.abs(np.log(values) - np.log(value))))
 
 
 def float_slider(value: float, low: float, high: float, step: float, description: str):
@@ -124,6 +155,8 @@ class Explorer:
         for artist in self.animated:
             artist.set_animated(True)
         self._background = None
+        self._view: Hashable | None = None
+        self._views: dict[Hashable, Any] = {}
 
         pixels = f"{width * self.dpi:.0f}px"
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=pixels))
@@ -195,8 +228,39 @@ class Explorer:
         self.refresh()
 
     def redraw_background(self) -> None:
-        """Forget the cached background (call after changing a static artist or a limit)."""
+        """Forget the cached background(s) (call after changing a static artist or a limit)."""
         self._background = None
+        self._views.clear()
+
+    def show_view(self, key: Hashable, draw: bool = False) -> bool:
+        """Switch to the static picture ``key``, keeping one cached background per view.
+
+        For an explorer whose static picture depends on a control (a dropdown picks the
+        landscape, a checkbox the map): call it in :meth:`update` with the control's value,
+        and change the static artists when it returns True. The background of the view left
+        is kept, and the one of ``key`` reused, so only the first visit of a view pays for a
+        full draw. The views share the animated artists, so they must share the axes'
+        positions: freeze the layout after the first full draw
+        (``self.fig.set_layout_engine("none")``).
+
+        Args:
+            key: the view (any hashable value).
+            draw: draw the view's background now if it has none yet, e.g. for every view
+                when the explorer is built, so that no move pays for a full draw.
+
+        Returns:
+            Whether the view changed.
+        """
+        changed = key != self._view
+        if changed:
+            if self._view is not None and self._background is not None:
+                self._views[self._view] = self._background
+            self._view = key
+            self._background = self._views.get(key)
+        if draw and self._background is None:
+            self.canvas.draw()  # animated artists are skipped by a full draw
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        return changed
 
     def _render(self) -> bytes:
         canvas = self.canvas

@@ -34,7 +34,7 @@ from ..problems import (
 )
 from ..sweeps import sweep
 from ..train import has_diverged
-from ._core import Explorer, alpha_slider, float_slider, format_readout
+from ._core import Explorer, alpha_slider, float_slider, format_readout, nearest, slider_values
 
 __all__ = [
     "METHODS",
@@ -51,16 +51,6 @@ __all__ = [
 
 TARGET = 1e-6
 FLOOR = 1e-16  # losses are drawn and scored no lower than this
-
-
-def slider_values(slider: Any) -> np.ndarray:
-    """Every value a FloatLogSlider can take, in order."""
-    n = int(round((slider.max - slider.min) / slider.step)) + 1
-    return slider.base ** (slider.min + slider.step * np.arange(n))
-
-
-def nearest(values: np.ndarray, value: float) -> int:
-    return int(np.argmin(np.abs(np.log(values) - np.log(value))))
 
 
 # ------------------------------------------------------------------------- batched runs
@@ -265,36 +255,7 @@ def race_problems() -> dict[str, tuple[Any, np.ndarray]]:
     }
 
 
-class _Backgrounds:
-    """Keeps one cached background per static view (a landscape, a regime map).
-
-    Explorers whose static picture changes with a control (a dropdown, a checkbox) show one
-    of several prepared axes; switching keeps the old background and reuses the new one's,
-    so only the first visit of a view pays for a full draw.
-    """
-
-    def _switch(self, key: Any) -> None:
-        if key == getattr(self, "_view", None):
-            return
-        cache = self.__dict__.setdefault("_cache", {})
-        if getattr(self, "_view", None) is not None and self._background is not None:
-            cache[self._view] = self._background
-        self._view = key
-        self._background = cache.get(key)
-
-    def _warm(self, keys: Sequence[Any], show: Callable[[Any], None]) -> None:
-        """Draw each view once at build time (so that no later switch pays for it)."""
-        for key in keys:
-            show(key)
-            self._switch(key)
-            if self._background is None:
-                self.canvas.draw()
-                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            # the layout is fixed now: later full draws need not recompute it
-            self.fig.set_layout_engine("none")
-
-
-class RaceExplorer(_Backgrounds, Explorer):
+class RaceExplorer(Explorer):
     """GD, momentum, AdaGrad, RMSprop and Adam side by side on four landscapes.
 
     Controls: the rate α (shared by all methods, unless "each at its own best α" is ticked,
@@ -329,7 +290,10 @@ class RaceExplorer(_Backgrounds, Explorer):
         best = {"beta": 0.9, "own_best": True}
         super().__init__(controls, best=best, width=10.5, height=4.3,
                          best_label="each at its own best α")
-        self._warm(list(self.results), self._show)
+        for name in self.results:  # draw every landscape once, now, not on a later move
+            self._show(name)
+            self.show_view(name, draw=True)
+            self.fig.set_layout_engine("none")  # every view keeps the axes of the first draw
         self.refresh()
 
     def setup(self, fig):
@@ -377,7 +341,7 @@ class RaceExplorer(_Backgrounds, Explorer):
 
     def update(self, lr: float, beta: float, problem: str, start: int, own_best: bool) -> str:
         self._show(problem)
-        self._switch(problem)
+        self.show_view(problem)
         result = self.results[problem]
         b = self.BETAS.index(beta)
         shared = nearest(self.lrs, lr)
@@ -440,7 +404,7 @@ def heavy_ball_optimum(lam_min: float, lam_max: float) -> tuple[float, float]:
     return alpha, beta
 
 
-class MomentumExplorer(_Backgrounds, Explorer):
+class MomentumExplorer(Explorer):
     """Heavy-ball (or Nesterov) momentum on an ill-conditioned quadratic, and its (α, β) map.
 
     Left, the path on the contour lines; middle, the loss per step, with gradient descent at
@@ -474,7 +438,10 @@ class MomentumExplorer(_Backgrounds, Explorer):
         best = {"lr": float(self.lrs[i]), "beta": float(self.betas[j]), "nesterov": False}
         super().__init__({"lr": slider, "beta": beta_slider, "nesterov": box}, best=best,
                          width=11.0, height=3.6, best_label="reset to Polyak's best (α, β)")
-        self._warm([True, False], self._show)
+        for flag in (True, False):  # draw both maps once, now, not on a later move
+            self._show(flag)
+            self.show_view(flag, draw=True)
+            self.fig.set_layout_engine("none")  # every view keeps the axes of the first draw
         self.refresh()
 
     def setup(self, fig):
@@ -542,7 +509,7 @@ class MomentumExplorer(_Backgrounds, Explorer):
     def update(self, lr: float, beta: float, nesterov: bool) -> str:
         flag = bool(nesterov)
         self._show(flag)
-        self._switch(flag)
+        self.show_view(flag)
         i = nearest(self.lrs, lr)
         j = int(np.argmin(np.abs(self.betas - beta)))
         run = self.runs[flag]

@@ -15,10 +15,7 @@ lookup and a redraw of a few artists.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +25,17 @@ from ..nn import MLP
 from ..optimizers import SGD
 from ..plots import PALETTE, REGIME_COLOURS
 from ..problems import LinearRegressionLoss, linear_regression
-from ..sweeps import sweep
-from ..train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, DivergenceWarning, has_diverged
+from ..progress import silenced
+from ..sweeps import sweep, sweep_sgd
+from ..train import (
+    DIVERGENCE_FACTOR,
+    DIVERGENCE_FLOOR,
+    has_diverged,
+    supervised_objective,
+    train,
+)
 from ..tuning import LogUniform, SearchResult, bayes_search
-from ._core import Explorer, alpha_slider, format_readout, int_slider
+from ._core import Explorer, alpha_slider, format_readout, int_slider, nearest, slider_values
 
 __all__ = [
     "BayesSearchExplorer",
@@ -41,34 +45,8 @@ __all__ = [
     "SharedFeatureTasks",
     "TransferResult",
     "hypergradient_sweep",
-    "quiet",
     "transfer_experiment",
 ]
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Run library code without its progress bars and divergence warnings.
-
-    The searches and Reptile show a progress bar in a notebook; the runs of this section take
-    a second, and a diverging run is part of what is shown, so neither is wanted there.
-    Printed output still appears.
-    """
-    from IPython.utils.capture import capture_output
-
-    with warnings.catch_warnings(), capture_output(stdout=False, stderr=False, display=True):
-        warnings.simplefilter("ignore", DivergenceWarning)
-        yield
-
-
-def slider_values(slider: Any) -> np.ndarray:
-    """Every value a FloatLogSlider can take, in order."""
-    n = int(round((slider.max - slider.min) / slider.step)) + 1
-    return slider.base ** (slider.min + slider.step * np.arange(n))
-
-
-def nearest(values: np.ndarray, value: float) -> int:
-    return int(np.argmin(np.abs(np.log(values) - np.log(value))))
 
 
 # ------------------------------------------------------------------------- the problems
@@ -141,37 +119,21 @@ class RateObjective:
         self.steps, self.batch_size, self.seed = steps, batch_size, seed
         self.train_loss, self.val_loss = regression_split()
         self.space = {"lr": LogUniform(low, high)}
-        X, y = self.train_loss.X, self.train_loss.y
-        rng = np.random.default_rng(seed)  # the batches of sweep_sgd(..., seed=seed)
-        rows = [rng.choice(len(y), size=batch_size, replace=False) for _ in range(steps)]
-        self.batches = [(X[r], y[r]) for r in rows]
 
     def curve(self, lrs: Any) -> tuple[np.ndarray, np.ndarray]:
         """f at every rate of ``lrs`` at once, and the step each run diverged at.
 
-        The runs are those of :func:`lrcourse.sweeps.sweep_sgd` (same batches, same divergence
-        rule; the tests check it), in a leaner loop: a search calls f one rate at a time.
+        The runs are those of :func:`lrcourse.sweeps.sweep_sgd` (its batches, its divergence
+        rule), one per rate.
 
         Returns:
             ``(values, diverged_at)``: NaN and the step for runs that diverged, -1 otherwise.
         """
-        lrs = np.asarray(lrs, dtype=float)
-        w = np.zeros(lrs.shape + (self.train_loss.dim,))
-        best = np.full(lrs.shape, np.inf)
-        diverged_at = np.full(lrs.shape, -1)
+        runs = sweep_sgd(self.train_loss, lrs, self.steps, self.batch_size, seed=self.seed,
+                         record_path=True)
         with np.errstate(all="ignore"):
-            for k in range(self.steps + 1):
-                loss = self.train_loss.loss(w)
-                dead = has_diverged(loss, best) & (diverged_at < 0)
-                diverged_at[dead] = k
-                best = np.fmin(best, loss)
-                if k == self.steps:
-                    break
-                Xb, yb = self.batches[k]
-                step = lrs[..., None] * ((w @ Xb.T - yb) @ Xb / len(yb))
-                w = np.where((diverged_at >= 0)[..., None], 0.0, w - step)
-            values = np.log10(self.val_loss.loss(w))
-        return np.where(diverged_at >= 0, np.nan, values), diverged_at
+            values = np.log10(self.val_loss.loss(runs.path[..., -1, :]))
+        return np.where(runs.diverged_at >= 0, np.nan, values), runs.diverged_at
 
     def __call__(self, params: dict[str, float]) -> float:
         values, _ = self.curve(np.array([params["lr"]]))
@@ -294,17 +256,10 @@ def head_body_groups(model: Any, head_lr: float, body_lr: float) -> list[dict[st
 
 def _fit(model: Any, groups: list[dict[str, Any]], X: np.ndarray, y: np.ndarray, steps: int,
          momentum: float = 0.9, batch: int | None = None, seed: int = 0) -> None:
-    """SGD with momentum over the given param groups; the gradients of the other
-    parameters are simply not passed on (those parameters do not move)."""
+    """SGD with momentum over the given param groups (parameters in no group do not move)."""
     optimizer = SGD(groups, lr=groups[0]["lr"], momentum=momentum)
-    where = {id(p): i for i, p in enumerate(model.params)}
-    order = [where[id(p)] for g in optimizer.param_groups for p in g["params"]]
-    rng = np.random.default_rng(seed)
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            rows = slice(None) if batch is None else rng.choice(len(y), batch, replace=False)
-            _, grads = model.loss_and_grads(X[rows], y[rows])
-            optimizer.step([grads[i] for i in order])
+    train(supervised_objective(model, X, y, batch_size=batch), optimizer, steps,
+          divergence_factor=None, seed=seed, warn=False)
 
 
 @dataclass
@@ -533,7 +488,7 @@ class BayesSearchExplorer(Explorer):
                  lr: float = 1e-2, iteration: int = 1) -> None:
         self.objective = objective if objective is not None else RateObjective()
         if result is None:
-            with quiet():
+            with silenced():
                 result = bayes_search(self.objective, self.objective.space, n=n, seed=seed)
         if not result.trace:
             raise ValueError("result must come from bayes_search with n > n_init (a trace)")

@@ -14,21 +14,11 @@ import numpy as np
 from ..plots import PALETTE, REGIME_COLOURS, contour
 from ..problems import BumpyWell, Parabola, Quadratic
 from ..sweeps import sweep
-from ._core import Explorer, alpha_slider, format_readout
+from ._core import Explorer, alpha_slider, format_readout, nearest, slider_values
 
 __all__ = ["BumpyWellExplorer", "ParabolaExplorer", "QuadraticExplorer", "RegimeMapExplorer"]
 
 TARGET = 1e-6
-
-
-def slider_values(slider: Any) -> np.ndarray:
-    """Every value a FloatLogSlider can take, in order."""
-    n = int(round((slider.max - slider.min) / slider.step)) + 1
-    return slider.base ** (slider.min + slider.step * np.arange(n))
-
-
-def nearest(values: np.ndarray, value: float) -> int:
-    return int(np.argmin(np.abs(np.log(values) - np.log(value))))
 
 
 def outcome(

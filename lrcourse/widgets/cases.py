@@ -14,8 +14,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..plots import PALETTE, REGIME_COLOURS
-from ._core import Explorer, alpha_slider, format_readout
-from .basics import nearest, slider_values
+from ..progress import silenced
+from ._core import Explorer, alpha_slider, format_readout, nearest, slider_values
 
 __all__ = ["ReinforceExplorer", "collapse_episode", "reinforce_band_figure", "smooth"]
 
@@ -31,21 +31,6 @@ STATUS_COLOURS = {
     "unstable": REGIME_COLOURS["oscillates"],
     "collapses": REGIME_COLOURS["diverges"],
 }
-
-
-def _no_progress_bars():
-    """Keep ``train_reinforce``'s notebook progress bars out of the cell's output.
-
-    They are widgets without a static picture, so in an exported notebook (or one run
-    headless) they would show as empty boxes next to the explorer.
-    """
-    try:
-        from IPython.utils.capture import capture_output
-    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        import contextlib
-
-        return contextlib.nullcontext()
-    return capture_output(stdout=False, stderr=False, display=True)
 
 
 def smooth(returns: np.ndarray, window: int = 10) -> np.ndarray:
@@ -109,7 +94,7 @@ class ReinforceExplorer(Explorer):
         env = CartPole(max_steps=max_steps)
         factors = {"constant": None, "cosine decay": cosine_annealing(1.0, T_max=episodes)}
         #: returns[schedule]: shape (rates, seeds, episodes)
-        with _no_progress_bars():
+        with silenced():  # a bar would show as an empty box in an exported notebook
             self.returns = {
                 name: train_reinforce(env, list(self.lrs), episodes, seed=list(range(seeds)),
                                       schedule=factor).returns

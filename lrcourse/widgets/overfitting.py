@@ -13,10 +13,9 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
-from ..checks.overfitting import SCHEDULES, STEPS, forward_many, moons_runs, moons_task
+from ..checks.overfitting import SCHEDULES, STEPS, moons_runs, moons_task
 from ..plots import PALETTE
-from ._core import Explorer, alpha_slider
-from .basics import nearest, slider_values
+from ._core import Explorer, alpha_slider, nearest, slider_values
 
 __all__ = ["OverfittingExplorer", "fit_status"]
 
@@ -97,10 +96,9 @@ class OverfittingExplorer(Explorer):
                              np.linspace(y0, y1, self.grid_size))
         points = np.stack([xs.ravel(), ys.ravel()], axis=1)
         out = []
-        for params in (self.runs.best_params, self.runs.params):
-            runs = len(params[0])
+        for best in (True, False):
             with np.errstate(all="ignore"):
-                logits = forward_many(params, np.broadcast_to(points, (runs, *points.shape)))[-1]
+                logits = self.runs.logits(points, best=best)
                 p1 = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
             out.append(p1.reshape(len(SCHEDULES), len(self.lrs), self.grid_size, self.grid_size))
         out[1][self.runs.diverged_at >= 0] = np.nan  # a diverged network: no picture (grey)

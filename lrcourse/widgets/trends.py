@@ -35,8 +35,7 @@ from ..problems import (
 )
 from ..schedules import cosine_annealing, cyclical
 from ..train import has_diverged
-from ._core import Explorer, alpha_slider, format_readout
-from .basics import nearest, slider_values
+from ._core import Explorer, alpha_slider, format_readout, nearest, slider_values
 
 __all__ = [
     "OPTIMIZERS",
@@ -53,23 +52,10 @@ __all__ = [
     "large_batch_runs",
     "lars_coefficient",
     "moons_net",
-    "quietly",
     "rate_factors",
     "rate_shape",
     "sharpness",
 ]
-
-
-def quietly(search: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a search of :mod:`lrcourse.tuning` without its progress bars.
-
-    In a notebook each search shows a bar per rung; a study that runs dozens of searches in a
-    loop would fill the page with them.
-    """
-    from IPython.utils.capture import capture_output
-
-    with capture_output():
-        return search(*args, **kwargs)
 
 
 # =============================================================================================
@@ -738,6 +724,7 @@ class TechniqueExplorer(Explorer):
         super().__init__({"lr": slider, "problem": menu},
                          best={"lr": float(c.lrs[best])}, width=9.0, height=3.6,
                          best_label="reset to Adam's best α")
+        self.fig.set_layout_engine("none")  # every problem keeps the axes of the first draw
         menu.observe(self._new_problem, names="value")
 
     def _new_problem(self, change: Any) -> None:
@@ -765,8 +752,6 @@ class TechniqueExplorer(Explorer):
         self.curves = {t: ax_curve.plot([], [], color=TECHNIQUE_COLOURS[t],
                                         linewidth=1.2)[0] for t in c.techniques}
         self.ax_sweep, self.ax_curve = ax_sweep, ax_curve
-        self._shown: str | None = None
-        self._backgrounds: dict[str, Any] = {}
         return [self.vline, *self.curves.values()]
 
     def _show_problem(self, name: str) -> None:
@@ -781,17 +766,11 @@ class TechniqueExplorer(Explorer):
         self.ax_curve.set_xlim(0, steps)
         self.ax_curve.set_ylim(low / 3, high * 30)
         self.ax_sweep.set_title(f"{name}: final gap after {steps} steps", fontsize=10)
-        self._shown = name
 
     def update(self, lr: float, problem: str) -> str:
         c = self.comparison
-        if problem != self._shown:
-            # one cached background per problem: only the first visit pays for a full draw
-            if self._shown is not None:
-                self._backgrounds[self._shown] = self._background
-                self.fig.set_layout_engine("none")  # keep the axes where the first draw put them
+        if self.show_view(problem):  # one cached background per problem
             self._show_problem(problem)
-            self._background = self._backgrounds.get(problem)
         i = nearest(c.lrs, lr)
         self.vline.set_xdata([c.lrs[i], c.lrs[i]])
         final = c.final(problem)
