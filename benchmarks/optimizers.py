@@ -66,20 +66,18 @@ def torch_step(name: str, hyper: dict, size: int):
 def time_ms(steps, repeats: int, warmup: int = 3, round_size: int = 5):
     """(median, best) time per call of each closure, in ms.
 
-    The closures take turns in rounds of ``round_size`` calls (ours x5, torch x5, ours x5...)
-    so that a load change on a shared machine affects both columns alike, with a short pause
-    between turns: torch's OpenMP threads keep spinning for a moment after each step and
-    would otherwise hold the cores during our next step. The best time is the least
-    disturbed by other processes.
+    The closures take turns in rounds of ``round_size`` timed calls (ours x5, torch x5,
+    ours x5...) so that a load change on a shared machine affects both columns alike. Each
+    turn starts with ``warmup`` untimed calls: they absorb the hand-over (torch's OpenMP
+    threads keep spinning for a moment after its steps, and idle threads take a while to
+    wake), so the timed calls run back to back, as steps do in a training loop. The best
+    time is the least disturbed by other processes.
     """
-    for step in steps:
-        for _ in range(warmup):
-            step()
     times: list[list[float]] = [[] for _ in steps]
     for _ in range(-(-repeats // round_size)):
         for step, record in zip(steps, times, strict=True):
-            time.sleep(0.02)
-            step()  # untimed: wakes the cores up after the pause
+            for _ in range(warmup):
+                step()
             for _ in range(round_size):
                 start = time.perf_counter()
                 step()

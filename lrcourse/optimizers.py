@@ -114,7 +114,8 @@ def _check_grad(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
     check_same_shape(param, grad, name)
     # One sum screens the whole gradient (a NaN or an inf anywhere makes it non-finite) without
     # np.isfinite's boolean copy; the element-wise check only runs to confirm and word the
-    # error. Not np.dot: its BLAS threads keep spinning on the cores the update needs.
+    # error. Not np.dot: its BLAS threads keep spinning on the cores the update needs. (Split
+    # over threads it is no faster: reading the gradient once is bound by memory.)
     with np.errstate(over="ignore", invalid="ignore"):
         screen = np.sum(grad)
     if not math.isfinite(screen):
@@ -144,11 +145,13 @@ def _check_param(param: Any, name: str) -> np.ndarray:
 # Every kernel below is element-wise: element i of the result depends only on element i of the
 # inputs. So a kernel may run on consecutive blocks of the (flattened) arrays and give exactly
 # the numbers of one call on the whole arrays. It is faster: a kernel makes about ten passes
-# over its arrays, and on blocks of 2**15 elements (256 KiB in float64) every pass after the
+# over its arrays, and on blocks of a few hundred thousand elements every pass after the
 # first reads the CPU cache instead of main memory. Blocks also spread over threads, since NumPy
 # releases the GIL inside its loops (torch's own element-wise kernels use all cores too).
+# 2**17 elements (1 MiB in float64): smaller blocks cost more in Python calls and thread
+# hand-offs than they save in cache misses (benchmarks/optimizers.py).
 
-_BLOCK = 1 << 15
+_BLOCK = 1 << 17
 
 
 def _default_threads() -> int:
@@ -165,7 +168,7 @@ _pool_key: tuple[int, int] | None = None  # (process id, workers): a forked chil
 def set_num_threads(n: int) -> None:
     """Set how many threads the optimizers use on large parameters (like ``torch.set_num_threads``).
 
-    Parameters of fewer than 65,536 elements are always updated by the calling thread alone.
+    Parameters of fewer than 262,144 elements are always updated by the calling thread alone.
     The results do not depend on the number of threads.
 
     Args:

@@ -670,7 +670,7 @@ def test_pure_rule_rejects_a_state_of_another_method_or_shape():
 # The block and thread engine: same numbers however the work is cut
 # ---------------------------------------------------------------------------------------------
 
-BIG = 5 * (1 << 15) + 123  # several blocks and a ragged end
+BIG = 5 * opt._BLOCK + 123  # several blocks and a ragged end
 
 
 @pytest.fixture
