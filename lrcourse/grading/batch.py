@@ -9,12 +9,14 @@ notebook, a kernel that dies) costs only itself, and grading several at once
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -150,12 +152,13 @@ def grade_one(
     shutil.copyfile(submission.path, dest)
 
     api = nbgrader_api(course, root, root / "gradebook.db", SafeExecute=limits or {})
-    graded = api.autograde(name, student, force=True, create=True)
-    if not graded["success"]:
-        result.status = "failed"
-        result.message = _last_line(graded) or "nbgrader could not grade this notebook"
-    else:
-        api.generate_feedback(name, student, force=True)
+    with _quiet_gradebook():
+        graded = api.autograde(name, student, force=True, create=True)
+        if not graded["success"]:
+            result.status = "failed"
+            result.message = _last_line(graded) or "nbgrader could not grade this notebook"
+        else:
+            api.generate_feedback(name, student, force=True)
     result.max_score, result.cells = _scores(root / "gradebook.db", name, student)
     result.score = sum(result.cells.values())
     graded_nb = root / "autograded" / student / name / f"{name}.ipynb"
@@ -176,10 +179,20 @@ def _last_line(api_result: dict) -> str:
     return lines[-1][:300] if lines else ""
 
 
+@contextlib.contextmanager
+def _quiet_gradebook() -> Iterator[None]:
+    """nbgrader's gradebook warns about its own SQLAlchemy session use; keep that off screens."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
 def _scores(db: Path, name: str, student: str) -> tuple[float, dict[str, float]]:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{db}") as gb:
+    with _quiet_gradebook(), Gradebook(f"sqlite:///{db}") as gb:
         assignment = gb.find_assignment(name)
         max_score = float(assignment.max_score)
         try:
@@ -202,7 +215,7 @@ def _record(db: Path, result: GradeResult) -> None:
     """Write one result into the batch's gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{db}") as gb:
+    with _quiet_gradebook(), Gradebook(f"sqlite:///{db}") as gb:
         gb.update_or_create_student(result.student)
         gb.update_or_create_submission(result.assignment, result.student)
         notebook = result.assignment
