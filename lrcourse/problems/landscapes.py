@@ -322,7 +322,7 @@ class Quadratic(ConstantCurvature, Landscape):
 
     def _loss(self, x: np.ndarray) -> np.ndarray:
         d = x - self.center
-        return 0.5 * np.einsum("...i,ij,...j->...", d, self.A, d)
+        return 0.5 * np.einsum("...i,...i->...", d, d @ self.A)  # ½ dᵀ(A d), A symmetric
 
     def _grad(self, x: np.ndarray) -> np.ndarray:
         return (x - self.center) @ self.A  # A is symmetric: row-vector form of A (x - c)
