@@ -23,6 +23,10 @@ Defaults, state names and update rules are torch 2.13's; the numbers equal those
 single-tensor implementation (its default on CPU) to about 1e-12 in float64 over hundreds of
 steps. Where a textbook or another library writes a method differently, the docstring says so.
 
+A gradient holding NaN or infinity: the pure rules refuse it (``ValueError`` naming it, the
+learner's bug caught where it happens); the classes apply it, as ``torch.optim`` does, without
+NumPy warnings, and leave the diagnosis to the training loop, which checks every gradient.
+
 Layout of this file: shared machinery first (argument checks, the in-place element-wise engine,
 the ``Optimizer`` base class), then one section per method holding its state, its in-place
 kernel, its pure rule and its class, then ``make_optimizer``.
@@ -35,6 +39,7 @@ import copy
 import inspect
 import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
@@ -103,7 +108,8 @@ def _check_betas(betas: Any) -> tuple[float, float]:
     )
 
 
-def _check_grad(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
+def _check_grad_array(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
+    """The gradient as a float array of the parameter's shape (its values are not read)."""
     grad = np.asarray(grad)
     if np.issubdtype(grad.dtype, np.integer):
         grad = grad.astype(np.float64)
@@ -112,6 +118,12 @@ def _check_grad(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
             f"{name} must be an array of real numbers, got {name} of dtype {grad.dtype}"
         )
     check_same_shape(param, grad, name)
+    return grad
+
+
+def _check_grad(param: np.ndarray, grad: ArrayLike, name: str) -> np.ndarray:
+    """``_check_grad_array``, and every value finite (for the pure rules)."""
+    grad = _check_grad_array(param, grad, name)
     # One sum screens the whole gradient (a NaN or an inf anywhere makes it non-finite) without
     # np.isfinite's boolean copy; the element-wise check only runs to confirm and word the
     # error. Not np.dot: its BLAS threads keep spinning on the cores the update needs. (Split
@@ -246,14 +258,42 @@ def _zeros(param: np.ndarray) -> np.ndarray:
     return np.zeros(param.shape, dtype=param.dtype)
 
 
+# Kernels write their intermediate results into scratch arrays. A fresh NumPy array of a
+# block's size (1 MiB) comes from the operating system page by page, and those page faults
+# cost more than the arithmetic written into it; so each thread keeps one block-sized buffer
+# per scratch slot and reuses it. Slots let a kernel hold several intermediates at once: the
+# helpers below only use _TRANSIENT, which therefore never outlives one helper call.
+_GRADIENT, _TRANSIENT, _SCRATCH_A, _SCRATCH_B = range(4)
+_REUSE_FROM = 1 << 12  # smaller arrays are cheap to allocate: not worth a lookup
+_scratch = threading.local()
+
+
+def _empty(like: np.ndarray, slot: int) -> np.ndarray:
+    """An uninitialised array with the shape and dtype of ``like``, for intermediate results.
+
+    Blocks get a view of this thread's reused buffer for ``slot``: it is only valid until
+    the next call with the same slot on the same thread, so never keep it.
+    """
+    if not _REUSE_FROM <= like.size <= _BLOCK:
+        return np.empty(like.shape, dtype=like.dtype)
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    key = (slot, like.dtype)
+    buffer = buffers.get(key)
+    if buffer is None:
+        buffer = buffers[key] = np.empty(_BLOCK, dtype=like.dtype)
+    return buffer[: like.size].reshape(like.shape)
+
+
 def _gradient(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool):
     """g = ±grad + λθ: the gradient (negated to maximize) plus the L2 term of coupled decay.
 
     May return ``grad`` itself: kernels only ever read ``g``.
     """
     if weight_decay == 0:
-        return -grad if maximize else grad
-    g = weight_decay * param
+        return np.negative(grad, out=_empty(grad, _GRADIENT)) if maximize else grad
+    g = np.multiply(weight_decay, param, out=_empty(param, _GRADIENT))
     if maximize:
         g -= grad
     else:
@@ -268,7 +308,7 @@ def _lerp(average: np.ndarray, x: np.ndarray, weight: float) -> None:
     w < 0.5, else x − (1 − w)(x − average); each form keeps the rounding error small.
     """
     if weight < 0.5:
-        delta = x - average
+        delta = np.subtract(x, average, out=_empty(average, _TRANSIENT))
         delta *= weight
         average += delta
     else:
@@ -280,7 +320,7 @@ def _lerp(average: np.ndarray, x: np.ndarray, weight: float) -> None:
 def _average_square(average: np.ndarray, x: np.ndarray, beta: float) -> None:
     """average ← β average + (1 − β) x², in place (a running mean of squares)."""
     average *= beta
-    square = x * x
+    square = np.multiply(x, x, out=_empty(average, _TRANSIENT))
     square *= 1.0 - beta
     average += square
 
@@ -411,6 +451,12 @@ class Optimizer:
     def step(self, grads: Sequence[ArrayLike | None]) -> None:
         """Update every parameter in place with its gradient, one step of the method.
 
+        A gradient of the wrong shape or type raises before any parameter changes. Its values
+        are not screened: like ``torch.optim``, a NaN or an infinity in a gradient is applied
+        and spreads into the parameter and the state, silently (no NumPy warnings). Catching
+        that is the training loop's job (``lrcourse.train`` checks every loss and gradient and
+        reports divergence once); the pure rules, a learner's tool, refuse such a gradient.
+
         Args:
             grads: one gradient per parameter, in group order (``None`` skips a parameter and
                 leaves its state alone, like a torch parameter whose ``.grad`` is None).
@@ -426,8 +472,8 @@ class Optimizer:
             raise ValueError(
                 f"grads must hold one gradient per parameter ({n_params}), got {len(grads)}"
             )
-        # Check everything before changing anything: a bad gradient or hyperparameter must
-        # not leave the model half-updated.
+        # Check everything before changing anything: a gradient of the wrong shape or a bad
+        # hyperparameter must not leave the model half-updated.
         work = []
         index = 0
         for group in self.param_groups:
@@ -435,11 +481,12 @@ class Optimizer:
             for param in group["params"]:
                 grad = grads[index]
                 if grad is not None:
-                    grad = _check_grad(param, grad, f"grads[{index}]")
+                    grad = _check_grad_array(param, grad, f"grads[{index}]")
                     work.append((param, grad, self.state[index], hyper))
                 index += 1
-        for param, grad, state, hyper in work:
-            type(self)._update(param, grad, state, **hyper)
+        with np.errstate(all="ignore"):
+            for param, grad, state, hyper in work:
+                type(self)._update(param, grad, state, **hyper)
 
     def state_dict(self) -> dict[str, Any]:
         """A deep copy of the hyperparameters and state, torch's layout (parameters by index).
@@ -534,9 +581,16 @@ def _sgd_kernel(param, grad, momentum_buffer, *, lr, momentum, dampening, weight
             momentum_buffer[...] = g  # b_1 = g_1: the first step is not dampened
         else:
             momentum_buffer *= momentum
-            momentum_buffer += g if dampening == 0 else (1.0 - dampening) * g
-        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * g
+            if dampening == 0:
+                momentum_buffer += g
+            else:
+                momentum_buffer += np.multiply(1.0 - dampening, g, out=_empty(g, _SCRATCH_A))
+        if nesterov:
+            step = np.multiply(momentum, momentum_buffer, out=_empty(param, _SCRATCH_A))
+            g = np.add(g, step, out=step)
+        else:
+            g = momentum_buffer
+    param -= np.multiply(lr, g, out=_empty(param, _SCRATCH_B))
 
 
 def _sgd_update(param, grad, state, *, lr, momentum, dampening, weight_decay, nesterov,
@@ -683,8 +737,8 @@ def _adagrad_hyper(lr, lr_decay, weight_decay, initial_accumulator_value, eps,
 
 def _adagrad_kernel(param, grad, state_sum, *, clr, eps, weight_decay, maximize):
     g = _gradient(param, grad, weight_decay, maximize)
-    state_sum += g * g
-    denom = np.sqrt(state_sum)
+    state_sum += np.multiply(g, g, out=_empty(param, _TRANSIENT))
+    denom = np.sqrt(state_sum, out=_empty(param, _SCRATCH_A))
     denom += eps
     delta = np.divide(g, denom, out=denom)  # reuses denom's memory
     delta *= clr
@@ -839,17 +893,17 @@ def _rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, a
     _average_square(square_avg, g, alpha)
     if grad_avg is not None:
         _lerp(grad_avg, g, 1.0 - alpha)
-        denom = grad_avg * grad_avg
+        denom = np.multiply(grad_avg, grad_avg, out=_empty(param, _SCRATCH_A))
         np.subtract(square_avg, denom, out=denom)  # the variance estimate v − ḡ²
         np.sqrt(denom, out=denom)
     else:
-        denom = np.sqrt(square_avg)
+        denom = np.sqrt(square_avg, out=_empty(param, _SCRATCH_A))
     denom += eps
     delta = np.divide(g, denom, out=denom)  # reuses denom's memory
     if momentum_buffer is not None:
         momentum_buffer *= momentum
         momentum_buffer += delta
-        delta = lr * momentum_buffer
+        delta = np.multiply(lr, momentum_buffer, out=delta)
     else:
         delta *= lr
     param -= delta
@@ -1005,9 +1059,9 @@ def _adadelta_kernel(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight
                      maximize):
     g = _gradient(param, grad, weight_decay, maximize)
     _average_square(square_avg, g, rho)
-    std = square_avg + eps
+    std = np.add(square_avg, eps, out=_empty(param, _SCRATCH_A))
     np.sqrt(std, out=std)
-    delta = acc_delta + eps
+    delta = np.add(acc_delta, eps, out=_empty(param, _SCRATCH_B))
     np.sqrt(delta, out=delta)
     delta /= std
     delta *= g
@@ -1157,7 +1211,7 @@ def _adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1, bet
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
-    denom = np.sqrt(second)
+    denom = np.sqrt(second, out=_empty(param, _SCRATCH_A))
     denom += eps_hat
     delta = np.divide(exp_avg, denom, out=denom)  # reuses denom's memory
     delta *= step_size
@@ -1428,10 +1482,10 @@ def _nadam_kernel(param, grad, exp_avg, exp_avg_sq, *, beta1, beta2, grad_coef, 
     g = _gradient(param, grad, weight_decay, maximize)
     _lerp(exp_avg, g, 1.0 - beta1)
     _average_square(exp_avg_sq, g, beta2)
-    denom = np.sqrt(exp_avg_sq)
+    denom = np.sqrt(exp_avg_sq, out=_empty(param, _SCRATCH_A))
     denom += eps_hat
-    delta = avg_coef * exp_avg
-    delta += grad_coef * g
+    delta = np.multiply(avg_coef, exp_avg, out=_empty(param, _SCRATCH_B))
+    delta += np.multiply(grad_coef, g, out=_empty(param, _TRANSIENT))
     delta /= denom
     param -= delta
 

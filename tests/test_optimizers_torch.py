@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -118,6 +120,11 @@ def _case_id(case):
     return f"{name}[{'+'.join(options) or 'defaults'}]"
 
 
+def _seed(text: str) -> int:
+    """A seed from a case's name, the same in every run (str hashes are salted per process)."""
+    return zlib.crc32(text.encode())
+
+
 def _hyper(name: str, options, rng) -> dict:
     hyper = {"lr": _draw("lr", rng)}
     if name == "adadelta":
@@ -159,7 +166,7 @@ def _compare_state(ours: dict, theirs: dict, what: str):
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_class_and_pure_rule_equal_torch_over_130_steps(case):
     name, options = case
-    rng = np.random.default_rng(abs(hash(_case_id(case))) % 2**32)
+    rng = np.random.default_rng(_seed(_case_id(case)))
     hyper = _hyper(name, options, rng)
     cls, rule = OURS[name]
     params = [rng.standard_normal(shape) for shape in SHAPES]
@@ -182,6 +189,48 @@ def test_class_and_pure_rule_equal_torch_over_130_steps(case):
         _compare_state(ours.state[k], theirs.state[p], f"{case}: class, param {k}")
         pure = {f: getattr(pure_states[k], f) for f in pure_states[k].__dataclass_fields__}
         _compare_state(pure, theirs.state[p], f"{case}: pure rule, param {k}")
+
+
+def _assert_same_non_finite(ours, theirs, what):
+    """Equal where finite (to RTOL), and NaN, +inf and -inf at the same places."""
+    theirs = np.asarray(theirs, dtype=np.float64)
+    for kind, test in [("NaN", np.isnan), ("+inf", np.isposinf), ("-inf", np.isneginf)]:
+        np.testing.assert_array_equal(test(ours), test(theirs), err_msg=f"{what}: {kind} places")
+    finite = np.isfinite(theirs)
+    _assert_close(ours[finite], theirs[finite], what)
+
+
+NON_FINITE = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
+
+
+@pytest.mark.parametrize("value", sorted(NON_FINITE))
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_class_applies_a_non_finite_gradient_like_torch(case, value):
+    # torch.optim does not screen gradients: a NaN or an inf is applied and spreads. Our
+    # classes must give the same numbers (and raise or warn nothing), step after step.
+    name, options = case
+    rng = np.random.default_rng(_seed(f"{_case_id(case)}/{value}"))
+    hyper = _hyper(name, options, rng)
+    cls, _ = OURS[name]
+    shape = (3, 4)
+    param = rng.standard_normal(shape)
+    tparam = torch.tensor(param.copy(), requires_grad=True)
+    ours = cls([param], **hyper)
+    theirs = TORCH_CLASS[name]([tparam], **_torch_kwargs(hyper))
+    for t, (grad,) in enumerate(_gradients(rng, [shape], 6)):
+        if t == 2:
+            grad[0, 1] = NON_FINITE[value]  # one bad coordinate at the third step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours.step([grad])
+        tparam.grad = torch.tensor(grad)
+        theirs.step()
+        _assert_same_non_finite(param, tparam.detach().numpy(), f"{case}: step {t}")
+    assert not np.isfinite(param[0, 1])
+    for key, value_ in theirs.state[tparam].items():
+        if torch.is_tensor(value_) and value_.ndim:
+            _assert_same_non_finite(ours.state[0][key], value_.detach().numpy(),
+                                    f"{case}: state {key!r}")
 
 
 def _run_with_schedule(name, hyper, set_hyper, steps=STEPS, seed=0):
