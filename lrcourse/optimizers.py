@@ -39,7 +39,6 @@ import copy
 import inspect
 import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
@@ -258,42 +257,14 @@ def _zeros(param: np.ndarray) -> np.ndarray:
     return np.zeros(param.shape, dtype=param.dtype)
 
 
-# Kernels write their intermediate results into scratch arrays. A fresh NumPy array of a
-# block's size (1 MiB) comes from the operating system page by page, and those page faults
-# cost more than the arithmetic written into it; so each thread keeps one block-sized buffer
-# per scratch slot and reuses it. Slots let a kernel hold several intermediates at once: the
-# helpers below only use _TRANSIENT, which therefore never outlives one helper call.
-_GRADIENT, _TRANSIENT, _SCRATCH_A, _SCRATCH_B = range(4)
-_REUSE_FROM = 1 << 12  # smaller arrays are cheap to allocate: not worth a lookup
-_scratch = threading.local()
-
-
-def _empty(like: np.ndarray, slot: int) -> np.ndarray:
-    """An uninitialised array with the shape and dtype of ``like``, for intermediate results.
-
-    Blocks get a view of this thread's reused buffer for ``slot``: it is only valid until
-    the next call with the same slot on the same thread, so never keep it.
-    """
-    if not _REUSE_FROM <= like.size <= _BLOCK:
-        return np.empty(like.shape, dtype=like.dtype)
-    buffers = getattr(_scratch, "buffers", None)
-    if buffers is None:
-        buffers = _scratch.buffers = {}
-    key = (slot, like.dtype)
-    buffer = buffers.get(key)
-    if buffer is None:
-        buffer = buffers[key] = np.empty(_BLOCK, dtype=like.dtype)
-    return buffer[: like.size].reshape(like.shape)
-
-
 def _gradient(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool):
     """g = ±grad + λθ: the gradient (negated to maximize) plus the L2 term of coupled decay.
 
     May return ``grad`` itself: kernels only ever read ``g``.
     """
     if weight_decay == 0:
-        return np.negative(grad, out=_empty(grad, _GRADIENT)) if maximize else grad
-    g = np.multiply(weight_decay, param, out=_empty(param, _GRADIENT))
+        return -grad if maximize else grad
+    g = weight_decay * param
     if maximize:
         g -= grad
     else:
@@ -308,7 +279,7 @@ def _lerp(average: np.ndarray, x: np.ndarray, weight: float) -> None:
     w < 0.5, else x − (1 − w)(x − average); each form keeps the rounding error small.
     """
     if weight < 0.5:
-        delta = np.subtract(x, average, out=_empty(average, _TRANSIENT))
+        delta = x - average
         delta *= weight
         average += delta
     else:
@@ -320,7 +291,7 @@ def _lerp(average: np.ndarray, x: np.ndarray, weight: float) -> None:
 def _average_square(average: np.ndarray, x: np.ndarray, beta: float) -> None:
     """average ← β average + (1 − β) x², in place (a running mean of squares)."""
     average *= beta
-    square = np.multiply(x, x, out=_empty(average, _TRANSIENT))
+    square = x * x
     square *= 1.0 - beta
     average += square
 
@@ -581,16 +552,9 @@ def _sgd_kernel(param, grad, momentum_buffer, *, lr, momentum, dampening, weight
             momentum_buffer[...] = g  # b_1 = g_1: the first step is not dampened
         else:
             momentum_buffer *= momentum
-            if dampening == 0:
-                momentum_buffer += g
-            else:
-                momentum_buffer += np.multiply(1.0 - dampening, g, out=_empty(g, _SCRATCH_A))
-        if nesterov:
-            step = np.multiply(momentum, momentum_buffer, out=_empty(param, _SCRATCH_A))
-            g = np.add(g, step, out=step)
-        else:
-            g = momentum_buffer
-    param -= np.multiply(lr, g, out=_empty(param, _SCRATCH_B))
+            momentum_buffer += g if dampening == 0 else (1.0 - dampening) * g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * g
 
 
 def _sgd_update(param, grad, state, *, lr, momentum, dampening, weight_decay, nesterov,
@@ -737,8 +701,8 @@ def _adagrad_hyper(lr, lr_decay, weight_decay, initial_accumulator_value, eps,
 
 def _adagrad_kernel(param, grad, state_sum, *, clr, eps, weight_decay, maximize):
     g = _gradient(param, grad, weight_decay, maximize)
-    state_sum += np.multiply(g, g, out=_empty(param, _TRANSIENT))
-    denom = np.sqrt(state_sum, out=_empty(param, _SCRATCH_A))
+    state_sum += g * g
+    denom = np.sqrt(state_sum)
     denom += eps
     delta = np.divide(g, denom, out=denom)  # reuses denom's memory
     delta *= clr
@@ -893,17 +857,17 @@ def _rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, a
     _average_square(square_avg, g, alpha)
     if grad_avg is not None:
         _lerp(grad_avg, g, 1.0 - alpha)
-        denom = np.multiply(grad_avg, grad_avg, out=_empty(param, _SCRATCH_A))
+        denom = grad_avg * grad_avg
         np.subtract(square_avg, denom, out=denom)  # the variance estimate v − ḡ²
         np.sqrt(denom, out=denom)
     else:
-        denom = np.sqrt(square_avg, out=_empty(param, _SCRATCH_A))
+        denom = np.sqrt(square_avg)
     denom += eps
     delta = np.divide(g, denom, out=denom)  # reuses denom's memory
     if momentum_buffer is not None:
         momentum_buffer *= momentum
         momentum_buffer += delta
-        delta = np.multiply(lr, momentum_buffer, out=delta)
+        delta = lr * momentum_buffer
     else:
         delta *= lr
     param -= delta
@@ -1059,9 +1023,9 @@ def _adadelta_kernel(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight
                      maximize):
     g = _gradient(param, grad, weight_decay, maximize)
     _average_square(square_avg, g, rho)
-    std = np.add(square_avg, eps, out=_empty(param, _SCRATCH_A))
+    std = square_avg + eps
     np.sqrt(std, out=std)
-    delta = np.add(acc_delta, eps, out=_empty(param, _SCRATCH_B))
+    delta = acc_delta + eps
     np.sqrt(delta, out=delta)
     delta /= std
     delta *= g
@@ -1211,7 +1175,7 @@ def _adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1, bet
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
-    denom = np.sqrt(second, out=_empty(param, _SCRATCH_A))
+    denom = np.sqrt(second)
     denom += eps_hat
     delta = np.divide(exp_avg, denom, out=denom)  # reuses denom's memory
     delta *= step_size
@@ -1482,10 +1446,10 @@ def _nadam_kernel(param, grad, exp_avg, exp_avg_sq, *, beta1, beta2, grad_coef, 
     g = _gradient(param, grad, weight_decay, maximize)
     _lerp(exp_avg, g, 1.0 - beta1)
     _average_square(exp_avg_sq, g, beta2)
-    denom = np.sqrt(exp_avg_sq, out=_empty(param, _SCRATCH_A))
+    denom = np.sqrt(exp_avg_sq)
     denom += eps_hat
-    delta = np.multiply(avg_coef, exp_avg, out=_empty(param, _SCRATCH_B))
-    delta += np.multiply(grad_coef, g, out=_empty(param, _TRANSIENT))
+    delta = avg_coef * exp_avg
+    delta += grad_coef * g
     delta /= denom
     param -= delta
 
