@@ -165,7 +165,10 @@ class Explorer:
         self.readout.add_class(READOUT_CLASS)
         rows: list[widgets.Widget] = list(self.controls.values())
         if self.best is not None:
-            self.reset_button = widgets.Button(description=best_label, icon="undo")
+            self.reset_button = widgets.Button(
+                description=best_label, icon="undo",
+                layout=widgets.Layout(width="max-content"),  # the whole label, not cut to 148 px
+            )
             self.reset_button.add_class(RESET_CLASS)
             self.reset_button.on_click(lambda _: self.reset())
             rows.append(self.reset_button)
