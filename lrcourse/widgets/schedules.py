@@ -188,11 +188,24 @@ class ScheduleComposer(Explorer):
         self.mean_line.set_color(colour)
         self.single_line.set_color(colour)
         items = {
-            "schedule": f"<code>{html.escape(repr(sched))}</code>",
+            "schedule": f"<code>{html.escape(_short(sched))}</code>",
             f"final excess loss ({len(self.score_seeds)} runs)": f"{final:.3g}",
             "target": f"{self.target:.3g}",
         }
         return _readout(status, items, advice)
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a schedule with its numbers to 4 significant digits, for a readout."""
+    if isinstance(value, lib.Schedule) and value.args is not None:
+        shown = ", ".join(f"{key}={_short(arg)}" for key, arg in value.args.items())
+        return f"{value.name}({shown})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        inner = ", ".join(_short(item) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    return repr(value)
 
 
 class TwoWells(Landscape):
