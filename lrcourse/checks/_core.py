@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DIFFERS",
     "Case",
     "Exercise",
     "Mistake",
@@ -37,6 +38,7 @@ __all__ = [
     "ValueExercise",
     "collect",
     "read_rate",
+    "read_rates",
     "decode",
     "encode",
     "make_check",
@@ -45,6 +47,10 @@ __all__ = [
     "run_check",
     "verdicts",
 ]
+
+DIFFERS = "the values differ from the reference"
+"""The base judge's verdict when no known mistake explains a wrong answer: subclasses that
+can say more compare ``super().judge(...)`` with it."""
 
 # --------------------------------------------------------------------------- cases
 
@@ -179,7 +185,7 @@ class Exercise:
                 continue
             if self.close(got, wrong):
                 return mistake.message
-        return "the values differ from the reference"
+        return DIFFERS
 
 
 class ValueExercise(Exercise):
@@ -211,6 +217,25 @@ def read_rate(got: Any) -> tuple[float | None, str | None]:
     if not math.isfinite(rate) or rate <= 0:
         return None, f"a learning rate is a positive number, got {rate!r}"
     return rate, None
+
+
+def read_rates(got: Any, name: str, steps: int) -> tuple[np.ndarray | None, str | None]:
+    """A learner's schedule, evaluated at t = 0 .. steps - 1, as rates, or what is wrong.
+
+    Returns ``(rates, None)``, or ``(None, diagnosis)`` when ``got`` is not one finite rate
+    >= 0 per step; ``name`` is the schedule's name in the learner's notebook.
+    """
+    try:
+        rates = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"{name}(t) must return a learning rate (a number) for each step t"
+    if rates.shape != (steps,):
+        return None, f"{name} must give one rate per step t = 0 .. {steps - 1}"
+    bad = np.flatnonzero(~np.isfinite(rates) | (rates < 0))
+    if bad.size:
+        return None, (f"every rate must be a finite number >= 0; {name}({int(bad[0])}) = "
+                      f"{rates[bad[0]]!r}")
+    return rates, None
 
 
 @dataclass(frozen=True)

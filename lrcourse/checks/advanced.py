@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake, Raised, make_check
+from ._core import DIFFERS, Case, Exercise, Mistake, Raised, make_check
 
 __all__ = [
     "check_expected_improvement",
@@ -322,7 +322,7 @@ class RandomSearchLr(Exercise):
         if verdict is None and trials != n:
             return (f"the best is right, but f was evaluated at {trials} different rates: "
                     f"the protocol runs exactly n = {n} trials (off by one?)")
-        if verdict != "the values differ from the reference":
+        if verdict != DIFFERS:
             return verdict
         f, low, high, n, rng = copy.deepcopy(case.args)
         drawn = [10 ** rng.uniform(math.log10(low), math.log10(high)) for _ in range(n)]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check, read_rates
 
 __all__ = [
     "check_digits_schedule",
@@ -156,16 +156,9 @@ class DigitsSchedule(ValueExercise):
                 return "not written yet: replace `raise NotImplementedError()` with your code"
             return f"calling digits_schedule(t) raised {got}"
         steps, target = case.data["steps"], case.data["target"]
-        try:
-            rates = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            return "digits_schedule(t) must return a learning rate (a number) for each step t"
-        if rates.shape != (steps,):
-            return f"digits_schedule must give one rate per step t = 0 .. {steps - 1}"
-        bad = np.flatnonzero(~np.isfinite(rates) | (rates < 0))
-        if bad.size:
-            return (f"every rate must be a finite number >= 0; digits_schedule({int(bad[0])}) "
-                    f"= {rates[bad[0]]!r}")
+        rates, problem = read_rates(got, "digits_schedule", steps)
+        if problem is not None:
+            return problem
         if rates.max() > 5.0:
             return (f"a rate of {rates.max():.3g} is far beyond anything SGD with momentum can "
                     "use on this network; the good peaks are a few tenths at most")

@@ -24,7 +24,16 @@ from .._validate import check_int, check_positive
 from ..problems import LinearRegressionLoss, linear_regression
 from ..sweeps import SweepResult, minibatches
 from ..train import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, has_diverged
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check, read_rate
+from ._core import (
+    DIFFERS,
+    Case,
+    Exercise,
+    Mistake,
+    Raised,
+    ValueExercise,
+    make_check,
+    read_rate,
+)
 
 __all__ = ["check_alpha_edge", "check_he_init", "check_scaled_lr", "check_xavier_init"]
 
@@ -298,7 +307,7 @@ class _InitExercise(Exercise):
 
     def judge(self, case: Case, got: Any) -> str | None:
         verdict = super().judge(case, got)
-        if verdict != "the values differ from the reference":
+        if verdict != DIFFERS:
             return verdict
         return self._statistics(case, np.asarray(got, dtype=float)) or verdict
 

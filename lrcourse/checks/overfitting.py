@@ -28,7 +28,7 @@ __all__ = [
     "check_gap_report",
 ]
 
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import DIFFERS, Case, Exercise, Mistake, Raised, ValueExercise, make_check
 
 # ------------------------------------------------------------------ the setting
 
@@ -221,7 +221,7 @@ class GapReport(Exercise):
 
     def judge(self, case: Case, got: Any) -> str | None:
         verdict = super().judge(case, got)
-        if verdict != "the values differ from the reference":
+        if verdict != DIFFERS:
             return verdict
         want = self.expected(case)
         wrong = [k for k in REPORT_KEYS if not self.close(float(got[k]), want[k])]
@@ -371,7 +371,7 @@ class EarlyStoppingStep(Exercise):
 
     def judge(self, case: Case, got: Any) -> str | None:
         verdict = super().judge(case, got)
-        if verdict != "the values differ from the reference":
+        if verdict != DIFFERS:
             return verdict
         (want_stop, want_best), (stop, best) = self.expected(case), got
         if want_stop is None and stop is not None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import schedules as lib
 from ..problems import LogisticRegressionLoss, logistic_regression
-from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check
+from ._core import Case, Exercise, Mistake, Raised, ValueExercise, make_check, read_rates
 
 __all__ = [
     "NoisyLogistic",
@@ -797,16 +797,9 @@ class MySchedule(ValueExercise):
             return ("no schedule yet: set my_schedule to a function of the step t, or to a "
                     "schedule from lrcourse.schedules")
         steps, seeds = case.data["steps"], case.data["seeds"]
-        try:
-            rates = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            return "my_schedule(t) must return a learning rate (a number) for each step t"
-        if rates.shape != (steps,):
-            return f"my_schedule must give one rate per step t = 0..{steps - 1}"
-        bad = np.flatnonzero(~np.isfinite(rates) | (rates < 0))
-        if bad.size:
-            return (f"every rate must be a finite number >= 0; my_schedule({int(bad[0])}) = "
-                    f"{rates[bad[0]]!r}")
+        rates, problem = read_rates(got, "my_schedule", steps)
+        if problem is not None:
+            return problem
         problem = reference_problem()
         lr_best, loss_best = problem.best_constant(seeds, steps)
         target = TARGET_RATIO * loss_best

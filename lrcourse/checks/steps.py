@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake
+from ._core import DIFFERS, Case, Exercise, Mistake
 
 __all__ = ["Rule", "StepExercise", "adam_by_hand", "first_step_division", "floats"]
 
@@ -142,7 +142,7 @@ class StepExercise(Exercise):
 
     def judge(self, case: Case, got: Any) -> str | None:
         verdict = Exercise.judge(self, case, got)
-        if verdict != "the values differ from the reference":
+        if verdict != DIFFERS:
             return verdict
         # no known mistake fits: say which of the returned values are wrong
         want = self.expected(case)

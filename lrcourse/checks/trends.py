@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake, make_check
+from ._core import DIFFERS, Case, Exercise, Mistake, make_check
 from .steps import StepExercise, adam_by_hand, first_step_division, floats
 
 __all__ = ["check_adamw_step", "check_lars_trust_ratio", "check_successive_halving"]
@@ -284,21 +284,11 @@ class SuccessiveHalving(Exercise):
         ]
 
     def judge(self, case: Case, got: Any) -> str | None:
-        if not isinstance(got, dict):
-            return super().judge(case, got)
+        # (a slip that would never stop on this case raises, and the base judge skips it)
+        verdict = super().judge(case, got)
+        if verdict != DIFFERS or not isinstance(got, dict):
+            return verdict
         want = self.expected(case)
-        problem = self.check_output(case, got, want)
-        if problem is not None:
-            return problem
-        if self.close(got, want):
-            return None
-        for mistake in self.mistakes():
-            try:
-                wrong = mistake.output(case)
-            except RuntimeError:  # this slip would never stop on this case
-                continue
-            if self.close(got, wrong):
-                return mistake.message
         lrs, eta = case.args[0], case.args[3]
         result = got["result"]
         if (got["rungs"] == want["rungs"] and result is not None and float(result).is_integer()
